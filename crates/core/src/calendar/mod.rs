@@ -1,0 +1,1 @@
+//! R12 business hours, holidays and daylight saving; R15 business-minute clocks.

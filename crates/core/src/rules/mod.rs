@@ -1,0 +1,4 @@
+//! The numbered rules of SPEC §2, one module per concern; each rule's functions start their doc with its number.
+
+pub mod eligibility;
+pub mod relationship;

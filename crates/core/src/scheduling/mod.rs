@@ -1,0 +1,1 @@
+//! R10/R11 slot search and fair assignment of staff.
