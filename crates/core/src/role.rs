@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The kind of an organization: a customer tenant, a partner, or the programme itself (the vendor's center).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrgKind {
     Customer,
     Partner,
@@ -12,8 +13,9 @@ pub enum OrgKind {
 }
 
 /// A user's role (SPEC §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     CustomerAdmin,
     PartnerUser,
@@ -51,7 +53,12 @@ impl Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role '{s}'; one of: {}", Role::ALL.map(|r| r.as_str()).join(", ")))
+            .ok_or_else(|| {
+                format!(
+                    "unknown role '{s}'; one of: {}",
+                    Role::ALL.map(|r| r.as_str()).join(", ")
+                )
+            })
     }
 
     /// Programme staff who deliver the service (not the admin, not customers or partners).
@@ -93,7 +100,9 @@ impl OrgKind {
             "customer" => Ok(OrgKind::Customer),
             "partner" => Ok(OrgKind::Partner),
             "programme" => Ok(OrgKind::Programme),
-            _ => Err(format!("unknown organization kind '{s}'; one of: customer, partner, programme")),
+            _ => Err(format!(
+                "unknown organization kind '{s}'; one of: customer, partner, programme"
+            )),
         }
     }
 }

@@ -18,15 +18,24 @@ impl Email {
             return Err("an e-mail address is at most 254 characters".into());
         }
         let Some((local, domain)) = s.split_once('@') else {
-            return Err(format!("'{}' is not an e-mail address: it has no '@'", input.trim()));
+            return Err(format!(
+                "'{}' is not an e-mail address: it has no '@'",
+                input.trim()
+            ));
         };
         if local.is_empty() || local.len() > 64 || domain.contains('@') {
             return Err(format!("'{}' is not an e-mail address", input.trim()));
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c)) {
-            return Err(format!("'{}' contains characters not allowed in an e-mail address", input.trim()));
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c))
+        {
+            return Err(format!(
+                "'{}' contains characters not allowed in an e-mail address",
+                input.trim()
+            ));
         }
-        Domain::parse(domain).map_err(|e| format!("the domain of '{}' is invalid: {e}", input.trim()))?;
+        Domain::parse(domain)
+            .map_err(|e| format!("the domain of '{}' is invalid: {e}", input.trim()))?;
         Ok(Email(s))
     }
 
@@ -122,7 +131,9 @@ impl IanaZone {
         }
         match jiff::tz::TimeZone::get(s) {
             Ok(tz) => Ok(IanaZone(tz.iana_name().unwrap_or(s).to_string())),
-            Err(_) => Err(format!("'{s}' is not an IANA time zone (for example Europe/Rome)")),
+            Err(_) => Err(format!(
+                "'{s}' is not an IANA time zone (for example Europe/Rome)"
+            )),
         }
     }
 
@@ -163,7 +174,10 @@ impl Country {
         if s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase()) {
             Ok(Country(s))
         } else {
-            Err(format!("'{}' is not an ISO 3166-1 alpha-2 country code (for example IT)", input.trim()))
+            Err(format!(
+                "'{}' is not an ISO 3166-1 alpha-2 country code (for example IT)",
+                input.trim()
+            ))
         }
     }
 
@@ -196,7 +210,9 @@ pub fn text(input: &str, max: usize, required: bool) -> Result<String, String> {
     if n > max {
         return Err(format!("at most {max} characters (got {n})"));
     }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err("control characters are not allowed".into());
     }
     Ok(s.to_string())
@@ -208,7 +224,10 @@ pub fn code(input: &str) -> Result<String, String> {
     if s.is_empty() || s.len() > 64 {
         return Err("a code has 1 to 64 characters".into());
     }
-    if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
         return Err(format!("'{s}' may only hold a-z, 0-9, '-' and '_'"));
     }
     Ok(s.to_string())
@@ -226,13 +245,19 @@ mod tests {
 
     #[test]
     fn email_is_normalised_to_lower_case() {
-        assert_eq!(Email::parse("  Ada@Contoso.COM ").unwrap().as_str(), "ada@contoso.com");
+        assert_eq!(
+            Email::parse("  Ada@Contoso.COM ").unwrap().as_str(),
+            "ada@contoso.com"
+        );
     }
 
     #[test]
     fn unknown_time_zone_is_rejected() {
         assert!(IanaZone::parse("Mars/Olympus").is_err());
-        assert_eq!(IanaZone::parse("Europe/Rome").unwrap().as_str(), "Europe/Rome");
+        assert_eq!(
+            IanaZone::parse("Europe/Rome").unwrap().as_str(),
+            "Europe/Rome"
+        );
     }
 
     #[test]

@@ -1,1 +1,220 @@
-//! placeholder
+//! Persistence for fasttrack: one `Store` over SQLite (embedded default) or PostgreSQL (scale-out).
+//!
+//! Both backends run the same SQL text (SQLite accepts `$1` placeholders); only the migrations
+//! differ. The store persists decisions the core has made; it decides nothing itself, except what
+//! only the database can guarantee (uniqueness, atomic booking).
+#![forbid(unsafe_code)]
+
+mod audit;
+mod catalogue;
+mod error;
+mod models;
+mod orgs;
+mod regions;
+mod relationships;
+mod subscriptions;
+mod users;
+
+pub use audit::{AuditCtx, AuditFilter};
+pub use error::StoreError;
+pub use models::*;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Pool {
+    /// SQLite allows one writer at a time: a one-connection pool serialises writes in process,
+    /// so transactions never fail with SQLITE_BUSY, while readers use their own pool (WAL).
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The fasttrack database, on either backend.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print connection options: they may hold a password.
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+/// Runs `$body` with `$p` bound to the pool for reads, whichever backend it is.
+macro_rules! read {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite { read: $p, .. } => $body,
+            $crate::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction bound to `$tx`, committing when it returns `Ok`.
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite { write, .. } => {
+                let mut $tx = write.begin().await?;
+                let out: Result<_, $crate::StoreError> = async { $body }.await;
+                match out {
+                    Ok(v) => {
+                        $tx.commit().await?;
+                        Ok(v)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            $crate::Pool::Postgres(p) => {
+                let mut $tx = p.begin().await?;
+                let out: Result<_, $crate::StoreError> = async { $body }.await;
+                match out {
+                    Ok(v) => {
+                        $tx.commit().await?;
+                        Ok(v)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    };
+}
+pub(crate) use {read, write_tx};
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and runs its migrations.
+    ///
+    /// `url` is `sqlite://path` / `sqlite:path` / a bare path for SQLite, or `postgres://…`.
+    #[tracing::instrument(name = "Opening the database", skip_all)]
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Store {
+                pool: Pool::Postgres(pool),
+            }
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            let opts = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                // FULL: a commit is on disk before it is acknowledged (SPEC §4 "Reliable").
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.clone())
+                .await?;
+            sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(true))
+                .await?;
+            Store {
+                pool: Pool::Sqlite { read, write },
+            }
+        };
+        Ok(store)
+    }
+
+    /// The backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite { .. } => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Answers only when the database answers.
+    #[tracing::instrument(name = "Pinging the database", skip_all)]
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        read!(self, |p| {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Whether the database holds no organization yet (a fresh install).
+    #[tracing::instrument(name = "Checking whether the database is empty", skip_all)]
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let n: i64 = read!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM organizations"
+        )
+        .fetch_one(p)
+        .await?);
+        Ok(n == 0)
+    }
+
+    /// Closes every connection, waiting for queries in flight.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A new time-ordered identifier (UUID v7): ids sort by creation, which keyset pagination relies on.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A page request: items after `after` (an id from the previous page), at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of results and the cursor of the next page, when there is one.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// Builds a page from `limit + 1` fetched rows: the extra row only says that more exist.
+    pub(crate) fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> String) -> Paged<T> {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(&id)
+        } else {
+            None
+        };
+        Paged { items: rows, next }
+    }
+}

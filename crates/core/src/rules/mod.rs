@@ -1,4 +1,7 @@
 //! The numbered rules of SPEC §2, one module per concern; each rule's functions start their doc with its number.
 
+pub mod advisory;
 pub mod eligibility;
+pub mod engagement;
+pub mod migration;
 pub mod relationship;

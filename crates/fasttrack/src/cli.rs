@@ -1,0 +1,312 @@
+//! The command line: `serve`, `migrate`, `demo` and `user`, each with `--help`.
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fasttrack_core::types::{text, Email, IanaZone};
+use fasttrack_core::{Language, OrgKind, Role};
+use fasttrack_store::{AuditCtx, NewOrganization, NewUser, OrganizationFilter, Page, Store};
+use fasttrack_web::WebConfig;
+use tracing_subscriber::EnvFilter;
+
+/// fasttrack: runs the FastTrack onboarding-assistance programme.
+#[derive(Debug, Parser)]
+#[command(name = "fasttrack", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "FASTTRACK_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The database to use.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// `sqlite://./fasttrack.db` (default, created if missing) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "FASTTRACK_DATABASE_URL",
+        default_value = "sqlite://./fasttrack.db"
+    )]
+    pub database_url: String,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web site and the API (migrating the database first).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on.
+        #[arg(long, env = "FASTTRACK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Load the demo programme first if the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies `Secure` (serve behind HTTPS).
+        #[arg(long, env = "FASTTRACK_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Load a realistic demo programme into an empty database and print sign-in credentials.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// User management.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; with no organization given, a programme user (the first programme admin).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// customer_admin, partner_user, fasttrack_manager, fasttrack_specialist, center_engineer, programme_admin.
+        #[arg(long, default_value = "programme_admin")]
+        role: String,
+        /// Organization id; defaults to the programme's own organization (created if missing).
+        #[arg(long)]
+        org: Option<String>,
+        /// Read the password from standard input instead of FASTTRACK_USER_PASSWORD.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Sets up `tracing` from `RUST_LOG` (default `info`) in the chosen format.
+pub fn init_logging(cli: &Cli) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            demo,
+            secure_cookies,
+        } => serve(&db.database_url, &listen, demo, secure_cookies).await,
+        Command::Migrate { db } => {
+            let store = Store::connect(&db.database_url).await?;
+            store.close().await;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Demo { db } => {
+            let store = Store::connect(&db.database_url).await?;
+            if !store.is_empty().await? {
+                bail!(
+                    "the database already holds data; the demo loads only into an empty database"
+                );
+            }
+            let creds = crate::demo::load(&store, jiff::Timestamp::now()).await?;
+            crate::demo::print_credentials(&creds);
+            store.close().await;
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    db,
+                    email,
+                    name,
+                    role,
+                    org,
+                    password_stdin,
+                },
+        } => {
+            let password = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_line(&mut s)
+                    .context("reading the password from standard input")?;
+                s.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                std::env::var("FASTTRACK_USER_PASSWORD").context(
+                    "give the password in FASTTRACK_USER_PASSWORD or with --password-stdin",
+                )?
+            };
+            let store = Store::connect(&db.database_url).await?;
+            let id = create_user(&store, &email, &name, &role, org.as_deref(), &password).await?;
+            store.close().await;
+            println!("created user {id} ({email}, {role})");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(url: &str, listen: &str, demo: bool, secure_cookies: bool) -> anyhow::Result<()> {
+    let store = Store::connect(url)
+        .await
+        .with_context(|| "opening the database")?;
+    if demo && store.is_empty().await? {
+        tracing::info!("loading the demo programme into the empty database");
+        let creds = crate::demo::load(&store, jiff::Timestamp::now()).await?;
+        crate::demo::print_credentials(&creds);
+    }
+    let config = WebConfig {
+        secure_cookies,
+        ..WebConfig::default()
+    };
+    let state = fasttrack_web::AppState::new(store.clone(), config);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "fasttrack is serving");
+    println!("fasttrack is serving on http://{}", listener.local_addr()?);
+    fasttrack_web::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped; closing the database");
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Creates a user from the command line, validating like the API does.
+pub async fn create_user(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: &str,
+    org: Option<&str>,
+    password: &str,
+) -> anyhow::Result<String> {
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let name = text(name, 200, true).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
+    let role = Role::parse(role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
+    fasttrack_web::password::check_new_password(password)
+        .map_err(|m| anyhow::anyhow!("password: {m}"))?;
+    if role.is_staff() {
+        bail!("create FastTrack staff through the API or the admin pages: they need a region and languages");
+    }
+    let ctx = AuditCtx {
+        at: jiff::Timestamp::now().as_second(),
+        ..AuditCtx::default()
+    };
+    let org = match org {
+        Some(id) => store
+            .get_org(id)
+            .await
+            .with_context(|| format!("no organization '{id}'"))?,
+        None => programme_org(store, &ctx).await?,
+    };
+    if role.org_kind().as_str() != org.kind {
+        bail!(
+            "a {} belongs to a {} organization; '{}' is a {}",
+            role.as_str(),
+            role.org_kind().as_str(),
+            org.name,
+            org.kind
+        );
+    }
+    let hash = fasttrack_web::password::hash_blocking(password).map_err(|e| anyhow::anyhow!(e))?;
+    let user = store
+        .create_user(
+            &NewUser {
+                org_id: org.id.clone(),
+                email: email.as_str().to_string(),
+                name,
+                role: role.as_str().to_string(),
+                password_hash: Some(hash),
+                language: org.language.clone(),
+                time_zone: org.time_zone.clone(),
+                staff: None,
+            },
+            &ctx,
+        )
+        .await?;
+    Ok(user.id)
+}
+
+/// The programme's own organization, created on first use.
+pub async fn programme_org(
+    store: &Store,
+    ctx: &AuditCtx,
+) -> anyhow::Result<fasttrack_store::Organization> {
+    let found = store
+        .list_orgs(
+            &OrganizationFilter {
+                kind: Some(OrgKind::Programme.as_str().into()),
+                ..Default::default()
+            },
+            &Page::new(None, 1),
+        )
+        .await?;
+    if let Some(o) = found.items.into_iter().next() {
+        return Ok(o);
+    }
+    let zone = IanaZone::parse("UTC").map_err(|m| anyhow::anyhow!(m))?;
+    Ok(store
+        .create_org(
+            &NewOrganization {
+                kind: OrgKind::Programme.as_str().into(),
+                name: "FastTrack Center".into(),
+                tenant_id: None,
+                region_id: None,
+                country: "US".into(),
+                time_zone: zone.as_str().into(),
+                language: Language::English.tag().into(),
+                domains: vec![],
+                partner_of_record: None,
+            },
+            ctx,
+        )
+        .await?)
+}

@@ -1,0 +1,119 @@
+//! What every handler shares: the store, the clock, settings and the sign-in limiter.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use fasttrack_store::Store;
+use jiff::Timestamp;
+
+/// The server's settings that handlers need.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Set the `Secure` flag on cookies (the site is served over HTTPS).
+    pub secure_cookies: bool,
+    /// How long a session lasts, in seconds.
+    pub session_seconds: i64,
+    /// Failed sign-ins allowed per e-mail address and client within `login_window_seconds`.
+    pub login_attempts: u32,
+    pub login_window_seconds: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_seconds: 12 * 3600,
+            login_attempts: 5,
+            login_window_seconds: 15 * 60,
+        }
+    }
+}
+
+/// The time source: the wall clock, shifted by an offset that tests can move to travel in time.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// The current instant.
+    pub fn now(&self) -> Timestamp {
+        let now = Timestamp::now();
+        let off = self.offset_seconds.load(Ordering::Relaxed);
+        now.checked_add(jiff::SignedDuration::from_secs(off))
+            .unwrap_or(now)
+    }
+
+    /// The current instant in UTC seconds, as the store keeps it.
+    pub fn now_secs(&self) -> i64 {
+        self.now().as_second()
+    }
+
+    /// Moves the clock forward (or back) by `seconds`; for tests of expiry and lapse.
+    pub fn advance(&self, seconds: i64) {
+        self.offset_seconds.fetch_add(seconds, Ordering::Relaxed);
+    }
+}
+
+/// Counts failed sign-ins per key in a sliding window, so guessing passwords is slow.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, Vec<i64>>>,
+}
+
+impl LoginLimiter {
+    /// Seconds to wait before `key` may try again, if it is locked out at `now`.
+    pub fn locked_for(&self, key: &str, now: i64, max: u32, window: i64) -> Option<u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let v = map.entry(key.to_string()).or_default();
+        v.retain(|t| *t > now - window);
+        if v.len() >= max as usize {
+            let oldest = v.first().copied().unwrap_or(now);
+            Some(u64::try_from(oldest + window - now).unwrap_or(1).max(1))
+        } else {
+            None
+        }
+    }
+
+    /// Records a failed attempt; returns whether this failure locked the key out.
+    pub fn fail(&self, key: &str, now: i64, max: u32) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // Keep the map bounded under a flood of distinct keys.
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        let v = map.entry(key.to_string()).or_default();
+        v.push(now);
+        v.len() == max as usize
+    }
+
+    /// Forgets failures after a successful sign-in.
+    pub fn succeed(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+/// Shared state of the HTTP layer.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Clock,
+    pub config: Arc<WebConfig>,
+    pub limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    /// State over a store with the given settings and the wall clock.
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        AppState {
+            store,
+            clock: Clock::default(),
+            config: Arc::new(config),
+            limiter: Arc::new(LoginLimiter::default()),
+        }
+    }
+}
