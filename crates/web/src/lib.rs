@@ -54,7 +54,7 @@ async fn method_not_allowed() -> ApiError {
 /// The whole application: API, OpenAPI document, health, with its middleware.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
-    let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
+    let openapi_json = openapi_document(&openapi);
     Router::new()
         .route("/healthz", get(healthz))
         .route(
@@ -96,6 +96,35 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The OpenAPI document as served: every response gets a description (OpenAPI requires one),
+/// taken from its status's reason phrase where the handler gave none.
+pub fn openapi_document(openapi: &utoipa::openapi::OpenApi) -> String {
+    let mut doc = serde_json::to_value(openapi).unwrap_or_default();
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+            for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
+                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                    continue;
+                };
+                for (status, resp) in responses.iter_mut() {
+                    if let Some(r) = resp.as_object_mut() {
+                        if !r.contains_key("description") && !r.contains_key("$ref") {
+                            let reason = status
+                                .parse::<u16>()
+                                .ok()
+                                .and_then(|c| axum::http::StatusCode::from_u16(c).ok())
+                                .and_then(|c| c.canonical_reason())
+                                .unwrap_or("Response");
+                            r.insert("description".into(), serde_json::Value::String(reason.into()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    doc.to_string()
 }
 
 /// Serves the application on `listener` until `shutdown` completes; requests in flight finish.

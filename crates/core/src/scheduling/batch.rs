@@ -444,14 +444,14 @@ mod tests {
 }
 
 #[cfg(test)]
-mod speed {
-    //! Sizes from the brief: timings are asserted only in release builds (`cargo test --release`).
+mod scale {
+    //! Many staff, regions and requests at once: what must hold whatever the size. How fast it
+    //! runs is measured by `benches/scheduler.rs` (figures in BENCHMARKS.md), never here.
     use super::*;
     use crate::calendar::WorkingHours;
     use crate::scheduling::search::tests::ts;
     use crate::scheduling::{find_slots, SlotQuery};
     use crate::types::IanaZone;
-    use std::time::{Duration, Instant};
 
     const REGIONS: [&str; 8] = [
         "Europe/Rome",
@@ -479,7 +479,7 @@ mod speed {
         "Australia/Sydney",
     ];
 
-    /// A small deterministic generator, so that runs are comparable.
+    /// A small deterministic generator, so that every run sees the same input.
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self, n: usize) -> usize {
@@ -520,47 +520,45 @@ mod speed {
             .collect()
     }
 
-    fn elapsed_ok(took: Duration, budget: Duration) -> bool {
-        cfg!(debug_assertions) || took < budget
+    /// Whether `[start, end)` lies wholly inside one working interval of `cal`.
+    fn inside(cal: &RegionCalendar, start: Timestamp, end: Timestamp) -> bool {
+        cal.working_intervals(start, end) == vec![(start, end)]
     }
 
     #[test]
-    fn r10_a_slot_search_over_fifty_staff_and_four_weeks_is_well_under_a_millisecond() {
+    fn r10_a_slot_search_over_fifty_staff_and_four_weeks_offers_ten_slots_earliest_first() {
         let staff = team(50);
         let customer = region("Europe/Paris");
         let mut q = SlotQuery::new(
             Language::English,
             SignedDuration::from_mins(60),
-            customer,
+            customer.clone(),
             ts("2025-03-03T06:00:00Z"),
         );
         q.horizon_days = 28;
-        let runs = 200;
-        let t = Instant::now();
-        for i in 0..runs {
-            q.rotation = i;
-            assert_eq!(find_slots(&staff, &q).unwrap().len(), 10);
+        for rotation in 0..5 {
+            q.rotation = rotation;
+            let v = find_slots(&staff, &q).unwrap();
+            assert_eq!(v.len(), 10);
+            assert!(v.windows(2).all(|w| w[0].start <= w[1].start));
+            for s in &v {
+                let member = staff.iter().find(|m| m.staff_id == s.staff_id).unwrap();
+                assert!(inside(&member.calendar, s.start, s.end), "{s:?}");
+                assert!(inside(&customer, s.start, s.end), "{s:?}");
+            }
         }
-        let each = t.elapsed() / runs as u32;
-        eprintln!("one slot search: {each:?}");
-        assert!(elapsed_ok(each, Duration::from_micros(1000)), "{each:?}");
     }
 
     #[test]
-    fn r10_a_batch_of_100k_requests_over_2000_staff_takes_under_two_seconds() {
-        let staff = team(2000);
+    fn r10_a_batch_over_eight_regions_places_nearly_every_request_and_never_double_books() {
+        let staff = team(200);
         let mut rng = Lcg(11);
         let customers: Vec<_> = CUSTOMER_ZONES
             .iter()
             .map(|z| region(z).with_holidays([]))
             .collect();
         let now = ts("2025-03-03T00:00:00Z");
-        // Debug builds run a tenth of the load, to keep `cargo test` quick.
-        let n = if cfg!(debug_assertions) {
-            10_000
-        } else {
-            100_000
-        };
+        let n = 2_000;
         let requests: Vec<BatchRequest> = (0..n)
             .map(|i| {
                 let language = Language::ALL[rng.next(12)];
@@ -586,16 +584,42 @@ mod speed {
             grid_minutes: 30,
             rotation: 0,
         };
-        let t = Instant::now();
         let out = batch(&staff, &requests, &settings).unwrap();
-        let took = t.elapsed();
-        eprintln!(
-            "batch: {took:?}, {} placed, {} unplaced",
-            out.assignments.len(),
-            out.unplaced.len()
-        );
         assert_eq!(out.assignments.len() + out.unplaced.len(), requests.len());
-        assert!(out.assignments.len() * 10 > n * 9);
-        assert!(elapsed_ok(took, Duration::from_secs(2)), "{took:?}");
+        assert!(
+            out.assignments.len() * 10 > n * 9,
+            "{} of {n} placed",
+            out.assignments.len()
+        );
+
+        let request: HashMap<&str, &BatchRequest> = requests
+            .iter()
+            .map(|r| (r.request_id.as_str(), r))
+            .collect();
+        let member: HashMap<&str, &StaffAvailability> =
+            staff.iter().map(|s| (s.staff_id.as_str(), s)).collect();
+        let mut booked: HashMap<&str, Vec<(Timestamp, Timestamp)>> = HashMap::new();
+        for a in &out.assignments {
+            let (r, s, slot) = (
+                request[a.request_id.as_str()],
+                member[a.slot.staff_id.as_str()],
+                &a.slot,
+            );
+            assert!(s.speaks(r.language), "{a:?}");
+            assert_eq!(slot.end.duration_since(slot.start), r.length, "{a:?}");
+            assert!(inside(&s.calendar, slot.start, slot.end), "{a:?}");
+            assert!(inside(&r.customer, slot.start, slot.end), "{a:?}");
+            booked
+                .entry(&slot.staff_id)
+                .or_default()
+                .push((slot.start, slot.end));
+        }
+        for (id, meetings) in &mut booked {
+            meetings.sort();
+            assert!(
+                meetings.windows(2).all(|w| w[0].1 <= w[1].0),
+                "{id} is double-booked"
+            );
+        }
     }
 }

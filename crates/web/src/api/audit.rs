@@ -45,6 +45,7 @@ pub struct AuditPage {
 
 /// Filters for the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Programme admins may filter by tenant; others always read their own.

@@ -14,8 +14,7 @@ use fasttrack_core::rules::relationship as rel;
 use fasttrack_core::{Invalid, OrgKind};
 use fasttrack_store::{AuditCtx, Organization};
 use jiff::Timestamp;
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::{ApiError, ApiResult};
@@ -61,16 +60,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(audit::router())
         .merge(regions::router())
-}
-
-/// Pagination parameters shared by every list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// The `next` cursor of the previous page.
-    pub after: Option<String>,
-    /// Items per page, 1 to 200 (default 50).
-    pub limit: Option<i64>,
 }
 
 /// Checks a page size and builds the store's page request.

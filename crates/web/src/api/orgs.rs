@@ -65,6 +65,7 @@ page_of!(OrgPage, OrgDoc);
 
 /// Filters for the organization list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrgQuery {
     pub kind: Option<OrgKind>,

@@ -82,6 +82,7 @@ page_of!(RelationshipPage, RelationshipDoc);
 
 /// Filters for the relationship list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RelationshipQuery {
     pub partner_org_id: Option<String>,

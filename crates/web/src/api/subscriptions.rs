@@ -60,6 +60,7 @@ page_of!(SubscriptionPage, SubscriptionDoc);
 
 /// Filters for the subscription list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionQuery {
     /// Required for partners: the customer whose subscriptions to list.

@@ -82,6 +82,7 @@ page_of!(UserPage, UserDoc);
 
 /// Filters for the user list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     pub org_id: Option<String>,

@@ -1,0 +1,12 @@
+//! End-to-end tests: each starts the real server on a free port with a fresh database of its own
+//! and speaks HTTP to it. Every scenario runs on SQLite, and on PostgreSQL when
+//! `FASTTRACK_TEST_POSTGRES` holds a server URL (for example `postgres://postgres@127.0.0.1:5432/test`).
+
+mod helpers;
+
+mod accounts;
+mod authorization;
+mod health;
+mod organizations;
+mod relationships;
+mod validation;
