@@ -683,24 +683,28 @@ pub async fn load(store: &Store, now: Timestamp) -> anyhow::Result<Vec<Credentia
         };
         store
             .create_subscription(
-                &org.id,
-                plan,
-                seats,
-                state,
-                starts.as_second(),
-                ends.map(|e| e.as_second()),
+                &fasttrack_store::NewSubscription {
+                    org_id: org.id.clone(),
+                    plan_id: plan.to_string(),
+                    seats,
+                    state: state.to_string(),
+                    starts_at: starts.as_second(),
+                    ends_at: ends.map(|e| e.as_second()),
+                },
                 &ctx,
             )
             .await?;
         if i % 11 == 0 {
             store
                 .create_subscription(
-                    &org.id,
-                    "trial",
-                    25,
-                    "active",
-                    (now - days(10)).as_second(),
-                    Some((now + days(20)).as_second()),
+                    &fasttrack_store::NewSubscription {
+                        org_id: org.id.clone(),
+                        plan_id: "trial".into(),
+                        seats: 25,
+                        state: "active".into(),
+                        starts_at: (now - days(10)).as_second(),
+                        ends_at: Some((now + days(20)).as_second()),
+                    },
                     &ctx,
                 )
                 .await?;

@@ -134,6 +134,17 @@ pub struct Subscription {
     pub updated_at: i64,
 }
 
+/// A new subscription, already validated by the caller.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    pub org_id: String,
+    pub plan_id: String,
+    pub seats: i64,
+    pub state: String,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+}
+
 /// A subscription with what R1 needs of its plan.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SubscriptionWithPlan {

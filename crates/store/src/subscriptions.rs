@@ -4,8 +4,8 @@ use serde_json::json;
 
 use crate::audit::audit;
 use crate::{
-    new_id, read, write_tx, AuditCtx, Page, Paged, Store, StoreError, Subscription,
-    SubscriptionFilter, SubscriptionWithPlan,
+    new_id, read, write_tx, AuditCtx, NewSubscription, Page, Paged, Store, StoreError,
+    Subscription, SubscriptionFilter, SubscriptionWithPlan,
 };
 
 const COLUMNS: &str =
@@ -16,15 +16,18 @@ impl Store {
     #[tracing::instrument(name = "Creating a subscription", skip_all)]
     pub async fn create_subscription(
         &self,
-        org_id: &str,
-        plan_id: &str,
-        seats: i64,
-        state: &str,
-        starts_at: i64,
-        ends_at: Option<i64>,
+        new: &NewSubscription,
         ctx: &AuditCtx,
     ) -> Result<Subscription, StoreError> {
         let id = new_id();
+        let NewSubscription {
+            org_id,
+            plan_id,
+            seats,
+            state,
+            starts_at,
+            ends_at,
+        } = new;
         write_tx!(self, |tx| {
             sqlx::query(
                 "INSERT INTO subscriptions (id, org_id, plan_id, seats, state, starts_at, ends_at, created_at, updated_at)

@@ -105,7 +105,8 @@ pub fn openapi_document(openapi: &utoipa::openapi::OpenApi) -> String {
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
             for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
-                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
+                else {
                     continue;
                 };
                 for (status, resp) in responses.iter_mut() {
@@ -117,7 +118,10 @@ pub fn openapi_document(openapi: &utoipa::openapi::OpenApi) -> String {
                                 .and_then(|c| axum::http::StatusCode::from_u16(c).ok())
                                 .and_then(|c| c.canonical_reason())
                                 .unwrap_or("Response");
-                            r.insert("description".into(), serde_json::Value::String(reason.into()));
+                            r.insert(
+                                "description".into(),
+                                serde_json::Value::String(reason.into()),
+                            );
                         }
                     }
                 }

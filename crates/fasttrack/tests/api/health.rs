@@ -13,12 +13,28 @@ on_both!(healthz_answers_when_the_database_answers);
 async fn openapi_document_is_valid_openapi_3(app: &TestApp) {
     let r = app.anonymous().get("/api/v1/openapi.json").await;
     assert_eq!(r.status, 200);
-    assert!(r.body["openapi"].as_str().unwrap_or("").starts_with("3."), "{}", r.body["openapi"]);
-    for path in ["/api/v1/organizations", "/api/v1/subscriptions", "/api/v1/services", "/api/v1/plans", "/api/v1/relationships", "/api/v1/users", "/api/v1/audit"] {
-        assert!(r.body["paths"][path].is_object(), "{path} is missing from the OpenAPI document");
+    assert!(
+        r.body["openapi"].as_str().unwrap_or("").starts_with("3."),
+        "{}",
+        r.body["openapi"]
+    );
+    for path in [
+        "/api/v1/organizations",
+        "/api/v1/subscriptions",
+        "/api/v1/services",
+        "/api/v1/plans",
+        "/api/v1/relationships",
+        "/api/v1/users",
+        "/api/v1/audit",
+    ] {
+        assert!(
+            r.body["paths"][path].is_object(),
+            "{path} is missing from the OpenAPI document"
+        );
     }
     // An independent validator (installed by .ci/run) checks the document against the OpenAPI schema.
-    let file = std::env::temp_dir().join(format!("fasttrack-openapi-{}.json", uuid::Uuid::new_v4()));
+    let file =
+        std::env::temp_dir().join(format!("fasttrack-openapi-{}.json", uuid::Uuid::new_v4()));
     std::fs::write(&file, r.body.to_string()).expect("write openapi");
     let out = std::process::Command::new("python3")
         .args(["-c", "import sys, json; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')"])

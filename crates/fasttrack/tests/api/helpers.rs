@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use fasttrack::Running;
-use fasttrack_store::{AuditCtx, NewOrganization, NewUser, Plan, Region, Relationship, Service, StaffProfile, Store};
+use fasttrack_store::{
+    AuditCtx, NewOrganization, NewUser, Plan, Region, Relationship, Service, StaffProfile, Store,
+};
 use fasttrack_web::WebConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -138,7 +140,10 @@ impl TestApp {
     /// A client with no credentials.
     pub fn anonymous(&self) -> Client {
         Client {
-            http: reqwest::Client::builder().cookie_store(true).build().expect("client"),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client"),
             base: self.base.clone(),
             csrf: None,
             bearer: None,
@@ -149,7 +154,10 @@ impl TestApp {
     pub async fn sign_in(&self, email: &str) -> Client {
         let mut c = self.anonymous();
         let r = c
-            .post("/api/v1/auth/sign-in", json!({"email": email, "password": PASSWORD}))
+            .post(
+                "/api/v1/auth/sign-in",
+                json!({"email": email, "password": PASSWORD}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "sign-in of {email}: {:?}", r.body);
         c.csrf = r.body["csrf_token"].as_str().map(String::from);
@@ -176,7 +184,8 @@ pub fn email(role: &str) -> String {
 pub async fn spawn_app(db: Db) -> Option<TestApp> {
     let url = match db {
         Db::Sqlite => {
-            let path = std::env::temp_dir().join(format!("fasttrack-test-{}.db", uuid::Uuid::new_v4()));
+            let path =
+                std::env::temp_dir().join(format!("fasttrack-test-{}.db", uuid::Uuid::new_v4()));
             format!("sqlite://{}", path.display())
         }
         Db::Postgres => {
@@ -204,7 +213,9 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
 async fn fresh_postgres(server: &str) -> String {
     use sqlx::Connection;
     let name = format!("ft_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(server).await.expect("connect to FASTTRACK_TEST_POSTGRES");
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .expect("connect to FASTTRACK_TEST_POSTGRES");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
@@ -243,7 +254,11 @@ async fn seed(store: &Store) -> Seed {
         )
         .await
         .expect("region");
-    for (id, name) in [("mail", "Mail"), ("files", "Files"), ("device-management", "Devices")] {
+    for (id, name) in [
+        ("mail", "Mail"),
+        ("files", "Files"),
+        ("device-management", "Devices"),
+    ] {
         store
             .upsert_service(
                 &Service {
@@ -282,29 +297,86 @@ async fn seed(store: &Store) -> Seed {
         country: "IT".into(),
         time_zone: "Europe/Rome".into(),
         language: "it".into(),
-        domains: vec![format!("{}-{n}.example", name.to_lowercase().replace(' ', "-"))],
+        domains: vec![format!(
+            "{}-{n}.example",
+            name.to_lowercase().replace(' ', "-")
+        )],
         partner_of_record: None,
     };
-    s.programme = store.create_org(&org("programme", "FastTrack Center", 0), &ctx).await.expect("org").id;
-    s.cust_a = store.create_org(&org("customer", "Contoso", 1), &ctx).await.expect("org").id;
-    s.cust_b = store.create_org(&org("customer", "Fabrikam", 2), &ctx).await.expect("org").id;
-    s.cust_expired = store.create_org(&org("customer", "Litware", 3), &ctx).await.expect("org").id;
-    s.cust_revoked = store.create_org(&org("customer", "Adatum", 4), &ctx).await.expect("org").id;
-    s.partner = store.create_org(&org("partner", "Northwind Partners", 5), &ctx).await.expect("org").id;
+    s.programme = store
+        .create_org(&org("programme", "FastTrack Center", 0), &ctx)
+        .await
+        .expect("org")
+        .id;
+    s.cust_a = store
+        .create_org(&org("customer", "Contoso", 1), &ctx)
+        .await
+        .expect("org")
+        .id;
+    s.cust_b = store
+        .create_org(&org("customer", "Fabrikam", 2), &ctx)
+        .await
+        .expect("org")
+        .id;
+    s.cust_expired = store
+        .create_org(&org("customer", "Litware", 3), &ctx)
+        .await
+        .expect("org")
+        .id;
+    s.cust_revoked = store
+        .create_org(&org("customer", "Adatum", 4), &ctx)
+        .await
+        .expect("org")
+        .id;
+    s.partner = store
+        .create_org(&org("partner", "Northwind Partners", 5), &ctx)
+        .await
+        .expect("org")
+        .id;
     let year = 365 * 86_400;
     s.sub_a = store
-        .create_subscription(&s.cust_a, "business", 300, "active", now - year, Some(now + year), &ctx)
+        .create_subscription(
+            &fasttrack_store::NewSubscription {
+                org_id: s.cust_a.clone(),
+                plan_id: "business".into(),
+                seats: 300,
+                state: "active".into(),
+                starts_at: now - year,
+                ends_at: Some(now + year),
+            },
+            &ctx,
+        )
         .await
         .expect("sub")
         .id;
     s.sub_b = store
-        .create_subscription(&s.cust_b, "business", 900, "active", now - year, Some(now + year), &ctx)
+        .create_subscription(
+            &fasttrack_store::NewSubscription {
+                org_id: s.cust_b.clone(),
+                plan_id: "business".into(),
+                seats: 900,
+                state: "active".into(),
+                starts_at: now - year,
+                ends_at: Some(now + year),
+            },
+            &ctx,
+        )
         .await
         .expect("sub")
         .id;
     for c in [&s.cust_expired, &s.cust_revoked] {
         store
-            .create_subscription(c, "business", 200, "active", now - year, Some(now + year), &ctx)
+            .create_subscription(
+                &fasttrack_store::NewSubscription {
+                    org_id: c.to_string(),
+                    plan_id: "business".into(),
+                    seats: 200,
+                    state: "active".into(),
+                    starts_at: now - year,
+                    ends_at: Some(now + year),
+                },
+                &ctx,
+            )
             .await
             .expect("sub");
     }
@@ -335,7 +407,15 @@ async fn seed(store: &Store) -> Seed {
         .await
         .expect("link");
     store
-        .create_relationship(&link(&s.cust_revoked, "ended", now + 100 * 86_400, Some(now - 86_400)), &ctx)
+        .create_relationship(
+            &link(
+                &s.cust_revoked,
+                "ended",
+                now + 100 * 86_400,
+                Some(now - 86_400),
+            ),
+            &ctx,
+        )
         .await
         .expect("link");
     let hash = password_hash();
@@ -388,14 +468,27 @@ pub fn assert_problem(r: &Res, status: u16) {
         r.content_type,
         r.body
     );
-    assert_eq!(r.body["status"].as_u64(), Some(u64::from(status)), "{}", r.body);
-    assert!(r.body["type"].is_string() && r.body["title"].is_string(), "{}", r.body);
+    assert_eq!(
+        r.body["status"].as_u64(),
+        Some(u64::from(status)),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["type"].is_string() && r.body["title"].is_string(),
+        "{}",
+        r.body
+    );
 }
 
 /// The `field` names in a problem document's errors.
 pub fn problem_fields(r: &Res) -> Vec<String> {
     r.body["errors"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }

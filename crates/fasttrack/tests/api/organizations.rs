@@ -20,7 +20,9 @@ async fn admin_creates_a_customer_and_the_audit_log_records_who(app: &TestApp) {
     assert_eq!(r.body["language"], "de");
     assert_eq!(r.body["domains"], json!(["tailspin.example"]));
     let id = r.body["id"].as_str().unwrap();
-    let audit = admin.get(&format!("/api/v1/audit?entity=organization&entity_id={id}")).await;
+    let audit = admin
+        .get(&format!("/api/v1/audit?entity=organization&entity_id={id}"))
+        .await;
     let rec = &audit.body["items"][0];
     assert_eq!(rec["action"], "organization.create");
     assert_eq!(rec["actor_org_id"], app.seed.programme);
@@ -35,7 +37,12 @@ async fn a_domain_can_belong_to_one_organization_only(app: &TestApp) {
         json!({"kind": "customer", "name": "Dup", "tenant_id": t, "country": "IT", "time_zone": "Europe/Rome",
                "language": "it", "domains": ["contoso-1.example"]})
     };
-    let r = admin.post("/api/v1/organizations", body(&uuid::Uuid::new_v4().to_string())).await;
+    let r = admin
+        .post(
+            "/api/v1/organizations",
+            body(&uuid::Uuid::new_v4().to_string()),
+        )
+        .await;
     assert_problem(&r, 409);
     assert_eq!(problem_fields(&r), vec!["domains"]);
 }
@@ -43,10 +50,16 @@ on_both!(a_domain_can_belong_to_one_organization_only);
 
 async fn organizations_list_pages_with_a_cursor_and_filters(app: &TestApp) {
     let admin = app.sign_in(&email("programme_admin")).await;
-    let first = admin.get("/api/v1/organizations?kind=customer&limit=2").await;
+    let first = admin
+        .get("/api/v1/organizations?kind=customer&limit=2")
+        .await;
     assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
     let next = first.body["next"].as_str().expect("a next cursor");
-    let second = admin.get(&format!("/api/v1/organizations?kind=customer&limit=2&after={next}")).await;
+    let second = admin
+        .get(&format!(
+            "/api/v1/organizations?kind=customer&limit=2&after={next}"
+        ))
+        .await;
     assert_eq!(second.body["items"].as_array().unwrap().len(), 2);
     assert!(second.body["next"].is_null());
     let by_domain = admin.get("/api/v1/organizations?q=fabrikam-2").await;
@@ -59,7 +72,10 @@ on_both!(organizations_list_pages_with_a_cursor_and_filters);
 async fn admin_manages_the_catalogue_and_plans(app: &TestApp) {
     let admin = app.sign_in(&email("programme_admin")).await;
     let s = admin
-        .post("/api/v1/services", json!({"id": "voice", "name": "Cloud phone system", "category": "Communication"}))
+        .post(
+            "/api/v1/services",
+            json!({"id": "voice", "name": "Cloud phone system", "category": "Communication"}),
+        )
         .await;
     assert_eq!(s.status, 201, "{}", s.body);
     let p = admin
@@ -71,11 +87,21 @@ async fn admin_manages_the_catalogue_and_plans(app: &TestApp) {
         .await;
     assert_problem(&bad, 422);
     assert_eq!(problem_fields(&bad), vec!["services[0]"]);
-    let patched = admin.patch("/api/v1/plans/premium", json!({"services": ["mail"]})).await;
+    let patched = admin
+        .patch("/api/v1/plans/premium", json!({"services": ["mail"]}))
+        .await;
     assert_eq!(patched.body["services"], json!(["mail"]));
     let customer = app.sign_in(&email("customer")).await;
     assert_eq!(customer.get("/api/v1/plans").await.status, 200);
-    assert_problem(&customer.post("/api/v1/services", json!({"id": "y", "name": "Y", "category": "Z"})).await, 403);
+    assert_problem(
+        &customer
+            .post(
+                "/api/v1/services",
+                json!({"id": "y", "name": "Y", "category": "Z"}),
+            )
+            .await,
+        403,
+    );
 }
 on_both!(admin_manages_the_catalogue_and_plans);
 
@@ -90,7 +116,12 @@ async fn subscriptions_are_recorded_and_changed_by_the_programme(app: &TestApp) 
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap();
-    let lapsed = admin.patch(&format!("/api/v1/subscriptions/{id}"), json!({"state": "suspended"})).await;
+    let lapsed = admin
+        .patch(
+            &format!("/api/v1/subscriptions/{id}"),
+            json!({"state": "suspended"}),
+        )
+        .await;
     assert_eq!(lapsed.body["state"], "suspended");
     let backwards = admin
         .post(
@@ -121,7 +152,10 @@ async fn users_get_roles_that_fit_their_organization(app: &TestApp) {
         )
         .await;
     assert_eq!(staff.status, 201, "{}", staff.body);
-    assert_eq!(staff.body["staff"]["languages"], json!(["english", "mandarin"]));
+    assert_eq!(
+        staff.body["staff"]["languages"],
+        json!(["english", "mandarin"])
+    );
     let customer = app.sign_in(&email("customer")).await;
     let colleague = customer
         .post("/api/v1/users", json!({"org_id": app.seed.cust_a, "email": "second@contoso.example", "name": "Second", "role": "customer_admin"}))
@@ -142,14 +176,26 @@ on_both!(users_get_roles_that_fit_their_organization);
 async fn a_tenant_reads_only_its_own_audit_records(app: &TestApp) {
     let customer = app.sign_in(&email("customer")).await;
     customer
-        .patch(&format!("/api/v1/organizations/{}", app.seed.cust_a), json!({"name": "Contoso Italia"}))
+        .patch(
+            &format!("/api/v1/organizations/{}", app.seed.cust_a),
+            json!({"name": "Contoso Italia"}),
+        )
         .await;
     let own = customer.get("/api/v1/audit").await;
     assert_eq!(own.status, 200);
     let items = own.body["items"].as_array().unwrap();
     assert!(!items.is_empty());
-    assert!(items.iter().all(|i| i["tenant_org_id"] == app.seed.cust_a), "{}", own.body);
-    assert_problem(&customer.get(&format!("/api/v1/audit?tenant_org_id={}", app.seed.cust_b)).await, 404);
+    assert!(
+        items.iter().all(|i| i["tenant_org_id"] == app.seed.cust_a),
+        "{}",
+        own.body
+    );
+    assert_problem(
+        &customer
+            .get(&format!("/api/v1/audit?tenant_org_id={}", app.seed.cust_b))
+            .await,
+        404,
+    );
     let staff = app.sign_in(&email("fasttrack_manager")).await;
     assert_problem(&staff.get("/api/v1/audit").await, 403);
 }

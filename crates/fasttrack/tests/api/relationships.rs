@@ -8,23 +8,56 @@ use crate::on_both;
 async fn r16_partner_asks_customer_approves_and_the_partner_sees_the_customer(app: &TestApp) {
     let s = &app.seed;
     let partner = app.sign_in(&email("partner")).await;
-    assert_problem(&partner.get(&format!("/api/v1/organizations/{}", s.cust_b)).await, 404);
+    assert_problem(
+        &partner
+            .get(&format!("/api/v1/organizations/{}", s.cust_b))
+            .await,
+        404,
+    );
     let ask = partner
         .post("/api/v1/relationships", json!({"customer_org_id": s.cust_b, "scopes": {"actions": ["view", "file_requests"], "services": ["mail"]}, "term_days": 365}))
         .await;
     assert_eq!(ask.status, 201, "{}", ask.body);
     assert_eq!(ask.body["status"], "requested");
     let id = ask.body["id"].as_str().unwrap();
-    assert_problem(&partner.get(&format!("/api/v1/organizations/{}", s.cust_b)).await, 404);
-    assert_problem(&partner.post(&format!("/api/v1/relationships/{id}/approve"), json!({})).await, 403);
+    assert_problem(
+        &partner
+            .get(&format!("/api/v1/organizations/{}", s.cust_b))
+            .await,
+        404,
+    );
+    assert_problem(
+        &partner
+            .post(&format!("/api/v1/relationships/{id}/approve"), json!({}))
+            .await,
+        403,
+    );
 
     let customer_b = app.sign_in(&email("customer_b")).await;
-    let ok = customer_b.post(&format!("/api/v1/relationships/{id}/approve"), json!({"term_days": 180})).await;
+    let ok = customer_b
+        .post(
+            &format!("/api/v1/relationships/{id}/approve"),
+            json!({"term_days": 180}),
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["status"], "active");
-    assert_eq!(partner.get(&format!("/api/v1/organizations/{}", s.cust_b)).await.status, 200);
-    let audit = customer_b.get(&format!("/api/v1/audit?entity=relationship&entity_id={id}")).await;
-    let actions: Vec<&str> = audit.body["items"].as_array().unwrap().iter().filter_map(|i| i["action"].as_str()).collect();
+    assert_eq!(
+        partner
+            .get(&format!("/api/v1/organizations/{}", s.cust_b))
+            .await
+            .status,
+        200
+    );
+    let audit = customer_b
+        .get(&format!("/api/v1/audit?entity=relationship&entity_id={id}"))
+        .await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["action"].as_str())
+        .collect();
     assert_eq!(actions, vec!["relationship.approve", "relationship.ask"]);
 }
 on_both!(r16_partner_asks_customer_approves_and_the_partner_sees_the_customer);
@@ -38,12 +71,26 @@ async fn r16_an_unapproved_ask_lapses_after_90_days(app: &TestApp) {
     app.advance_days(89);
     // Sessions last hours: sign in again after travelling in time.
     let partner = app.sign_in(&email("partner")).await;
-    assert_eq!(partner.get(&format!("/api/v1/relationships/{id}")).await.body["status"], "requested");
+    assert_eq!(
+        partner
+            .get(&format!("/api/v1/relationships/{id}"))
+            .await
+            .body["status"],
+        "requested"
+    );
     app.advance_days(1);
     let partner = app.sign_in(&email("partner")).await;
-    assert_eq!(partner.get(&format!("/api/v1/relationships/{id}")).await.body["status"], "lapsed");
+    assert_eq!(
+        partner
+            .get(&format!("/api/v1/relationships/{id}"))
+            .await
+            .body["status"],
+        "lapsed"
+    );
     let customer_b = app.sign_in(&email("customer_b")).await;
-    let late = customer_b.post(&format!("/api/v1/relationships/{id}/approve"), json!({})).await;
+    let late = customer_b
+        .post(&format!("/api/v1/relationships/{id}/approve"), json!({}))
+        .await;
     assert_problem(&late, 409);
     assert_eq!(late.body["rule"], "R16");
 }
@@ -55,10 +102,20 @@ async fn r16_relationship_expires_and_can_be_extended_before(app: &TestApp) {
     let customer = app.sign_in(&email("customer")).await;
     let org = format!("/api/v1/organizations/{}", s.cust_a);
     assert_eq!(partner.get(&org).await.status, 200);
-    let too_long = customer.post(&format!("/api/v1/relationships/{}/extend", s.live_link), json!({"term_days": 731})).await;
+    let too_long = customer
+        .post(
+            &format!("/api/v1/relationships/{}/extend", s.live_link),
+            json!({"term_days": 731}),
+        )
+        .await;
     assert_problem(&too_long, 409);
     assert_eq!(too_long.body["rule"], "R16");
-    let ext = customer.post(&format!("/api/v1/relationships/{}/extend", s.live_link), json!({"term_days": 400})).await;
+    let ext = customer
+        .post(
+            &format!("/api/v1/relationships/{}/extend", s.live_link),
+            json!({"term_days": 400}),
+        )
+        .await;
     assert_eq!(ext.status, 200, "{}", ext.body);
     app.advance_days(399);
     // Sessions last hours, not a year: sign in again after travelling in time.
@@ -76,11 +133,21 @@ async fn r16_revocation_takes_effect_on_the_next_call(app: &TestApp) {
     let customer = app.sign_in(&email("customer")).await;
     let org = format!("/api/v1/organizations/{}", s.cust_a);
     assert_eq!(partner.get(&org).await.status, 200);
-    let end = customer.post(&format!("/api/v1/relationships/{}/end", s.live_link), json!({})).await;
+    let end = customer
+        .post(
+            &format!("/api/v1/relationships/{}/end", s.live_link),
+            json!({}),
+        )
+        .await;
     assert_eq!(end.status, 200, "{}", end.body);
     assert_eq!(end.body["status"], "ended");
     assert_problem(&partner.get(&org).await, 404);
-    let again = customer.post(&format!("/api/v1/relationships/{}/end", s.live_link), json!({})).await;
+    let again = customer
+        .post(
+            &format!("/api/v1/relationships/{}/end", s.live_link),
+            json!({}),
+        )
+        .await;
     assert_problem(&again, 409);
 }
 on_both!(r16_revocation_takes_effect_on_the_next_call);

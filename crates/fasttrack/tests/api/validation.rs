@@ -71,7 +71,14 @@ async fn bad_input_is_refused_with_a_problem_document_and_changes_nothing(app: &
     v["colour"] = json!("blue");
     let r = admin.post("/api/v1/organizations", v).await;
     assert_problem(&r, 422);
-    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("colour"), "{}", r.body);
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("colour"),
+        "{}",
+        r.body
+    );
 
     let mut v = good.clone();
     v["name"] = json!("x".repeat(201));
@@ -90,7 +97,17 @@ async fn bad_input_is_refused_with_a_problem_document_and_changes_nothing(app: &
     assert_problem(&r, 422);
     let mut fields = problem_fields(&r);
     fields.sort();
-    assert_eq!(fields, vec!["country", "domains[0]", "language", "name", "tenant_id", "time_zone"]);
+    assert_eq!(
+        fields,
+        vec![
+            "country",
+            "domains[0]",
+            "language",
+            "name",
+            "tenant_id",
+            "time_zone"
+        ]
+    );
 
     // A body over the limit: 413.
     let big = admin
@@ -134,7 +151,11 @@ async fn bad_input_is_refused_with_a_problem_document_and_changes_nothing(app: &
     let r = admin.get("/api/v1/organizations?kind=alien").await;
     assert_problem(&r, 422);
 
-    assert_eq!((count_orgs(app).await, audit_len(app).await), before, "nothing was written");
+    assert_eq!(
+        (count_orgs(app).await, audit_len(app).await),
+        before,
+        "nothing was written"
+    );
     assert_eq!(admin.send(Method::GET, "/healthz", None).await.status, 200);
 }
 on_both!(bad_input_is_refused_with_a_problem_document_and_changes_nothing);

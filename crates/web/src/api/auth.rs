@@ -113,7 +113,7 @@ pub async fn check_credentials(
     let phc = user
         .as_ref()
         .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| password::dummy_hash());
+        .unwrap_or_else(password::dummy_hash);
     let ok = password::verify(password_in.to_string(), phc).await;
     match user {
         Some(u) if ok && !u.disabled => {

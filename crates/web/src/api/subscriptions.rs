@@ -183,12 +183,14 @@ async fn create_subscription(
     let s = state
         .store
         .create_subscription(
-            &body.org_id,
-            &body.plan_id,
-            body.seats,
-            body.state.as_str(),
-            starts,
-            ends,
+            &fasttrack_store::NewSubscription {
+                org_id: body.org_id.to_string(),
+                plan_id: body.plan_id.to_string(),
+                seats: body.seats,
+                state: (body.state.as_str()).to_string(),
+                starts_at: starts,
+                ends_at: ends,
+            },
             &audit_ctx(&state, &caller, &grant),
         )
         .await?;
