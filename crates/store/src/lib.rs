@@ -8,6 +8,7 @@
 mod audit;
 mod catalogue;
 mod error;
+pub mod jobs;
 mod models;
 mod orgs;
 mod regions;

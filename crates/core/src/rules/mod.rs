@@ -3,5 +3,7 @@
 pub mod advisory;
 pub mod eligibility;
 pub mod engagement;
+pub mod lifecycle;
 pub mod migration;
 pub mod relationship;
+pub mod request;
