@@ -13,12 +13,16 @@ mod models;
 mod orgs;
 mod regions;
 mod relationships;
+mod requests;
 mod subscriptions;
 mod users;
+mod widget;
 
 pub use audit::{AuditCtx, AuditFilter};
 pub use error::StoreError;
 pub use models::*;
+pub use requests::{MailJob, Request, RequestEventRow, RequestFilter, Transition};
+pub use widget::WidgetToken;
 
 use std::str::FromStr;
 use std::time::Duration;

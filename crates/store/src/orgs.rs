@@ -84,7 +84,8 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
-    /// Organizations matching `f`, in creation order.
+    /// Organizations matching `f`, in creation order. The text search uses the database's
+    /// trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL), so it stays fast on a million tenants.
     #[tracing::instrument(name = "Listing organizations", skip_all)]
     pub async fn list_orgs(
         &self,
@@ -95,31 +96,43 @@ impl Store {
             f.q.as_ref()
                 .map(|q| q.trim().to_lowercase())
                 .filter(|q| !q.is_empty());
-        let like = q.as_ref().map(|q| format!("%{}%", escape_like(q)));
-        let prefix = q.as_ref().map(|q| format!("{}%", escape_like(q)));
+        // Trigram indexes need three characters; shorter queries match a name or domain prefix.
+        let short = q.as_ref().is_some_and(|q| q.chars().count() < 3);
+        let (search_sql, search_arg) = match (&q, short, self.backend()) {
+            (None, _, _) => ("", None),
+            (Some(q), true, _) => (
+                "AND (lower(name) LIKE $3 ESCAPE '\\' OR id IN (SELECT org_id FROM org_domains WHERE domain LIKE $3 ESCAPE '\\'))",
+                Some(format!("{}%", escape_like(q))),
+            ),
+            (Some(q), false, crate::Backend::Sqlite) => (
+                "AND rowid IN (SELECT rowid FROM org_search WHERE org_search MATCH $3)",
+                Some(format!("\"{}\"", q.replace('"', "\"\""))),
+            ),
+            (Some(q), false, crate::Backend::Postgres) => (
+                "AND lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')) LIKE $3 ESCAPE '\\'",
+                Some(format!("%{}%", escape_like(q))),
+            ),
+        };
         let (partner, now) = f
             .visible_to_partner
             .clone()
             .map_or((None, None), |(p, n)| (Some(p), Some(n)));
         let sql = format!(
-            "SELECT {COLUMNS} FROM organizations o
+            "SELECT {COLUMNS} FROM organizations
              WHERE ($1 IS NULL OR kind = $1)
                AND ($2 IS NULL OR region_id = $2)
-               AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\' OR tenant_id = $4
-                    OR id IN (SELECT org_id FROM org_domains WHERE domain LIKE $5 ESCAPE '\\'))
-               AND ($6 IS NULL OR id IN (SELECT customer_org_id FROM relationships
-                                          WHERE partner_org_id = $6 AND status = 'active' AND expires_at > $7))
-               AND ($8 IS NULL OR id = $8)
-               AND ($9 IS NULL OR id > $9)
-             ORDER BY id LIMIT $10"
+               AND (CAST($3 AS TEXT) IS NULL OR 1 = 1) {search_sql}
+               AND ($4 IS NULL OR id IN (SELECT customer_org_id FROM relationships
+                                          WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5))
+               AND ($6 IS NULL OR id = $6)
+               AND ($7 IS NULL OR id > $7)
+             ORDER BY id LIMIT $8"
         );
         let rows: Vec<Organization> =
             read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(f.kind.clone())
                 .bind(f.region_id.clone())
-                .bind(like.clone())
-                .bind(q.clone())
-                .bind(prefix.clone())
+                .bind(search_arg.clone())
                 .bind(partner.clone())
                 .bind(now)
                 .bind(f.only.clone())

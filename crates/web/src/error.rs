@@ -33,6 +33,9 @@ pub enum ApiError {
     /// 409: a programme rule forbids this transition in the current state.
     #[error(transparent)]
     RuleConflict(RuleViolation),
+    /// 409: the lifecycle does not allow this change now.
+    #[error("{0}")]
+    IllegalTransition(String),
     /// 413: the body is larger than the server accepts.
     #[error("the request body is too large")]
     TooLarge,
@@ -190,6 +193,12 @@ impl ApiError {
                 p
             }
             ApiError::RuleConflict(v) => rule_problem(S::CONFLICT, v),
+            ApiError::IllegalTransition(m) => problem(
+                S::CONFLICT,
+                "illegal-transition",
+                "Not allowed in this state",
+                m.clone(),
+            ),
             ApiError::TooLarge => problem(
                 S::PAYLOAD_TOO_LARGE,
                 "too-large",

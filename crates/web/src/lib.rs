@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod password;
 pub mod state;
+pub mod widget;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -65,6 +66,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(api)
+        .merge(widget::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

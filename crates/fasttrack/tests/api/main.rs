@@ -9,4 +9,5 @@ mod authorization;
 mod health;
 mod organizations;
 mod relationships;
+mod requests;
 mod validation;

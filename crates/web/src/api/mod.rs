@@ -6,8 +6,10 @@ pub mod catalogue;
 pub mod orgs;
 pub mod regions;
 pub mod relationships;
+pub mod requests;
 pub mod subscriptions;
 pub mod users;
+pub mod widget_tokens;
 
 use fasttrack_core::policy::{self, Action, Grant, Owner, Resource};
 use fasttrack_core::rules::relationship as rel;
@@ -57,9 +59,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(subscriptions::router())
         .merge(catalogue::router())
         .merge(relationships::router())
+        .merge(requests::router())
         .merge(users::router())
         .merge(audit::router())
         .merge(regions::router())
+        .merge(widget_tokens::router())
 }
 
 /// Checks a page size and builds the store's page request.

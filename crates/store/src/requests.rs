@@ -1,0 +1,331 @@
+//! Requests for assistance, their history, and the mail each change sends (through the job queue,
+//! in the same transaction).
+
+use serde_json::{json, Value};
+
+use crate::audit::audit;
+use crate::jobs::enqueue;
+use crate::{new_id, read, write_tx, AuditCtx, Page, Paged, Store, StoreError};
+
+/// A request for assistance as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Request {
+    pub id: String,
+    pub org_id: String,
+    pub filed_by: String,
+    pub filed_by_org_id: String,
+    pub channel: String,
+    /// JSON array of kinds of help.
+    pub kinds: String,
+    /// JSON array of service ids.
+    pub services: String,
+    /// JSON {name, email, phone}.
+    pub contact: String,
+    pub language: String,
+    pub time_zone: String,
+    /// JSON array of [start, end) pairs (RFC 3339).
+    pub preferred_windows: String,
+    pub description: String,
+    /// JSON migration facts (R14), when migration was asked for.
+    pub migration: Option<String>,
+    pub migration_level: Option<String>,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub manager_id: Option<String>,
+    pub awaiting_requester: bool,
+    pub first_response_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One step of a request's history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestEventRow {
+    pub id: String,
+    pub request_id: String,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+}
+
+/// A mail to send when a change commits: a dedupe key and the job payload.
+#[derive(Debug, Clone)]
+pub struct MailJob {
+    pub dedupe_key: String,
+    pub payload: Value,
+}
+
+/// Filters for the request list and the staff queue.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub state: Option<String>,
+    pub language: Option<String>,
+    pub region_id: Option<String>,
+    pub service: Option<String>,
+    pub org_id: Option<String>,
+    /// Requests of customers this partner has a live relationship with, or that it filed (R9).
+    pub partner: Option<(String, i64)>,
+    pub created_before: Option<i64>,
+    pub created_after: Option<i64>,
+}
+
+/// A state change to persist, as the core decided it.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub from_state: String,
+    pub from_awaiting: bool,
+    pub to_state: String,
+    pub awaiting_requester: bool,
+    pub event: String,
+    pub note: Option<String>,
+    /// Sets the state's reason (a decline's reason); `None` keeps it.
+    pub reason: Option<String>,
+    pub manager_id: Option<String>,
+    /// Set when this is the team's first response (R15).
+    pub first_response: bool,
+}
+
+const COLUMNS: &str = "id, org_id, filed_by, filed_by_org_id, channel, kinds, services, contact, language, time_zone,
+    preferred_windows, description, migration, migration_level, state, state_reason, manager_id, awaiting_requester,
+    first_response_at, created_at, updated_at";
+
+impl Store {
+    /// Records a new request, its first history entry, the audit record and its mails, atomically.
+    #[tracing::instrument(name = "Filing a request", skip_all)]
+    pub async fn create_request(
+        &self,
+        r: &Request,
+        mails: &[MailJob],
+        ctx: &AuditCtx,
+    ) -> Result<Request, StoreError> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO requests (id, org_id, filed_by, filed_by_org_id, channel, kinds, services, contact, language,
+                    time_zone, preferred_windows, description, migration, migration_level, state, state_reason, manager_id,
+                    awaiting_requester, first_response_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, FALSE, NULL, $16, $16)",
+            )
+            .bind(&r.id)
+            .bind(&r.org_id)
+            .bind(&r.filed_by)
+            .bind(&r.filed_by_org_id)
+            .bind(&r.channel)
+            .bind(&r.kinds)
+            .bind(&r.services)
+            .bind(&r.contact)
+            .bind(&r.language)
+            .bind(&r.time_zone)
+            .bind(&r.preferred_windows)
+            .bind(&r.description)
+            .bind(r.migration.clone())
+            .bind(r.migration_level.clone())
+            .bind(&r.state)
+            .bind(ctx.at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO request_events (id, request_id, at, actor_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+            )
+            .bind(new_id())
+            .bind(&r.id)
+            .bind(ctx.at)
+            .bind(ctx.actor_user_id.clone())
+            .bind(&r.state)
+            .bind(format!("filed via {}", r.channel))
+            .execute(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                ctx,
+                Some(r.org_id.clone()),
+                "request.create",
+                "request",
+                r.id.clone(),
+                json!({"channel": r.channel, "kinds": r.kinds, "services": r.services, "language": r.language,
+                       "filed_by": r.filed_by, "filed_by_org_id": r.filed_by_org_id})
+            );
+            for m in mails {
+                enqueue!(
+                    tx,
+                    "mail",
+                    Some(m.dedupe_key.clone()),
+                    m.payload.clone(),
+                    ctx.at,
+                    ctx.at
+                );
+            }
+            Ok(())
+        })?;
+        self.get_request(&r.id).await
+    }
+
+    /// One request.
+    #[tracing::instrument(name = "Fetching a request", skip_all)]
+    pub async fn get_request(&self, id: &str) -> Result<Request, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM requests WHERE id = $1");
+        let row: Option<Request> =
+            read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_optional(p)
+                .await?);
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// A request's history, oldest first.
+    #[tracing::instrument(name = "Fetching a request's history", skip_all)]
+    pub async fn request_events(&self, id: &str) -> Result<Vec<RequestEventRow>, StoreError> {
+        Ok(read!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, request_id, at, actor_id, from_state, to_state, note FROM request_events WHERE request_id = $1 ORDER BY at, id"
+        )
+        .bind(id)
+        .fetch_all(p)
+        .await?
+        }))
+    }
+
+    /// Requests matching `f`, oldest first (the queue's natural order).
+    #[tracing::instrument(name = "Listing requests", skip_all)]
+    pub async fn list_requests(
+        &self,
+        f: &RequestFilter,
+        page: &Page,
+    ) -> Result<Paged<Request>, StoreError> {
+        let service = f
+            .service
+            .as_ref()
+            .map(|s| format!("%\"{}\"%", crate::orgs::escape_like(s)));
+        let (partner, now) = f
+            .partner
+            .clone()
+            .map_or((None, None), |(p, n)| (Some(p), Some(n)));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM requests
+             WHERE ($1 IS NULL OR state = $1)
+               AND ($2 IS NULL OR language = $2)
+               AND ($3 IS NULL OR org_id IN (SELECT id FROM organizations WHERE region_id = $3))
+               AND ($4 IS NULL OR services LIKE $4 ESCAPE '\\')
+               AND ($5 IS NULL OR org_id = $5)
+               AND ($6 IS NULL OR filed_by_org_id = $6 OR org_id IN (SELECT customer_org_id FROM relationships
+                       WHERE partner_org_id = $6 AND status = 'active' AND expires_at > $7))
+               AND ($8 IS NULL OR created_at < $8)
+               AND ($9 IS NULL OR created_at >= $9)
+               AND ($10 IS NULL OR id > $10)
+             ORDER BY id LIMIT $11"
+        );
+        let rows: Vec<Request> = read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(f.state.clone())
+            .bind(f.language.clone())
+            .bind(f.region_id.clone())
+            .bind(service.clone())
+            .bind(f.org_id.clone())
+            .bind(partner.clone())
+            .bind(now)
+            .bind(f.created_before)
+            .bind(f.created_after)
+            .bind(page.after.clone())
+            .bind(page.limit + 1)
+            .fetch_all(p)
+            .await?);
+        Ok(Paged::from_rows(rows, page.limit, |r| r.id.clone()))
+    }
+
+    /// Applies a transition if the request is still where the caller saw it (else `Conflict`),
+    /// with its history entry, audit record and mails, atomically.
+    #[tracing::instrument(name = "Changing a request's state", skip_all)]
+    pub async fn transition_request(
+        &self,
+        r: &Request,
+        t: &Transition,
+        mails: &[MailJob],
+        ctx: &AuditCtx,
+    ) -> Result<Request, StoreError> {
+        write_tx!(self, |tx| {
+            let n = sqlx::query(
+                "UPDATE requests SET state = $2, awaiting_requester = $3, state_reason = COALESCE($4, state_reason),
+                    manager_id = COALESCE($5, manager_id),
+                    first_response_at = CASE WHEN $6 AND first_response_at IS NULL THEN $7 ELSE first_response_at END,
+                    updated_at = $7
+                 WHERE id = $1 AND state = $8 AND awaiting_requester = $9",
+            )
+            .bind(&r.id)
+            .bind(&t.to_state)
+            .bind(t.awaiting_requester)
+            .bind(t.reason.clone())
+            .bind(t.manager_id.clone())
+            .bind(t.first_response)
+            .bind(ctx.at)
+            .bind(&t.from_state)
+            .bind(t.from_awaiting)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict {
+                    field: "state".into(),
+                    message: "the request changed meanwhile; reload it and try again".into(),
+                });
+            }
+            sqlx::query(
+                "INSERT INTO request_events (id, request_id, at, actor_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(new_id())
+            .bind(&r.id)
+            .bind(ctx.at)
+            .bind(ctx.actor_user_id.clone())
+            .bind(&t.from_state)
+            .bind(&t.to_state)
+            .bind(t.note.clone().map(|n| format!("{}: {n}", t.event)).or_else(|| Some(t.event.clone())))
+            .execute(&mut *tx)
+            .await?;
+            audit!(
+                tx,
+                ctx,
+                Some(r.org_id.clone()),
+                format!("request.{}", t.event),
+                "request",
+                r.id.clone(),
+                json!({"from": t.from_state, "to": t.to_state, "awaiting_requester": t.awaiting_requester,
+                       "reason": t.reason, "note": t.note, "manager_id": t.manager_id})
+            );
+            for m in mails {
+                enqueue!(
+                    tx,
+                    "mail",
+                    Some(m.dedupe_key.clone()),
+                    m.payload.clone(),
+                    ctx.at,
+                    ctx.at
+                );
+            }
+            Ok(())
+        })?;
+        self.get_request(&r.id).await
+    }
+
+    /// E-mail addresses of FastTrack Managers of a region (all managers when the region has none).
+    #[tracing::instrument(name = "Finding the managers to notify", skip_all)]
+    pub async fn manager_emails(&self, region_id: Option<&str>) -> Result<Vec<String>, StoreError> {
+        let regional: Vec<String> = read!(self, |p| {
+            sqlx::query_scalar(
+            "SELECT u.email FROM users u JOIN staff_profiles s ON s.user_id = u.id
+             WHERE u.role = 'fasttrack_manager' AND NOT u.disabled AND s.region_id = $1 ORDER BY u.email"
+        )
+        .bind(region_id)
+        .fetch_all(p)
+        .await?
+        });
+        if !regional.is_empty() {
+            return Ok(regional);
+        }
+        Ok(read!(self, |p| {
+            sqlx::query_scalar(
+            "SELECT email FROM users WHERE role = 'fasttrack_manager' AND NOT disabled ORDER BY email LIMIT 20"
+        )
+        .fetch_all(p)
+        .await?
+        }))
+    }
+}
