@@ -21,7 +21,7 @@ mod widget;
 pub use audit::{AuditCtx, AuditFilter};
 pub use error::StoreError;
 pub use models::*;
-pub use requests::{MailJob, Request, RequestEventRow, RequestFilter, Transition};
+pub use requests::{JobSpec, Request, RequestEventRow, RequestFilter, Transition};
 pub use widget::WidgetToken;
 
 use std::str::FromStr;

@@ -50,9 +50,10 @@ pub struct RequestEventRow {
     pub note: Option<String>,
 }
 
-/// A mail to send when a change commits: a dedupe key and the job payload.
+/// A job to enqueue when a change commits (`mail`, `webhook`, …): at most one per dedupe key.
 #[derive(Debug, Clone)]
-pub struct MailJob {
+pub struct JobSpec {
+    pub kind: String,
     pub dedupe_key: String,
     pub payload: Value,
 }
@@ -97,7 +98,7 @@ impl Store {
     pub async fn create_request(
         &self,
         r: &Request,
-        mails: &[MailJob],
+        jobs: &[JobSpec],
         ctx: &AuditCtx,
     ) -> Result<Request, StoreError> {
         write_tx!(self, |tx| {
@@ -146,7 +147,7 @@ impl Store {
                 json!({"channel": r.channel, "kinds": r.kinds, "services": r.services, "language": r.language,
                        "filed_by": r.filed_by, "filed_by_org_id": r.filed_by_org_id})
             );
-            for m in mails {
+            for m in jobs {
                 enqueue!(
                     tx,
                     "mail",
@@ -239,7 +240,7 @@ impl Store {
         &self,
         r: &Request,
         t: &Transition,
-        mails: &[MailJob],
+        jobs: &[JobSpec],
         ctx: &AuditCtx,
     ) -> Result<Request, StoreError> {
         write_tx!(self, |tx| {
@@ -290,7 +291,7 @@ impl Store {
                 json!({"from": t.from_state, "to": t.to_state, "awaiting_requester": t.awaiting_requester,
                        "reason": t.reason, "note": t.note, "manager_id": t.manager_id})
             );
-            for m in mails {
+            for m in jobs {
                 enqueue!(
                     tx,
                     "mail",

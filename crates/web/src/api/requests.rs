@@ -15,7 +15,7 @@ use fasttrack_core::rules::request::{
 };
 use fasttrack_core::types::text;
 use fasttrack_core::{Invalid, Language, Role};
-use fasttrack_store::{MailJob, Organization, Request, RequestFilter, Transition, User};
+use fasttrack_store::{JobSpec, Organization, Request, RequestFilter, Transition, User};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -161,8 +161,9 @@ fn mail(
     language: &str,
     vars: serde_json::Value,
     step: &str,
-) -> MailJob {
-    MailJob {
+) -> JobSpec {
+    JobSpec {
+        kind: "mail".into(),
         dedupe_key: format!("{request_id}:{template}:{step}"),
         payload: json!({"template": template, "to": to, "language": language, "vars": vars}),
     }
@@ -542,7 +543,7 @@ async fn change(
     note: Option<String>,
     reason: Option<String>,
     manager_id: Option<String>,
-    mail_for: impl FnOnce(&Request, &Organization) -> Vec<MailJob>,
+    mail_for: impl FnOnce(&Request, &Organization) -> Vec<JobSpec>,
 ) -> ApiResult<RequestDoc> {
     let (r, org, grant) = load(state, caller, id, Action::Update).await?;
     let side = if caller.role().is_programme() {
