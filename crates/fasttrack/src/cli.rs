@@ -8,6 +8,8 @@ use fasttrack_store::{AuditCtx, NewOrganization, NewUser, OrganizationFilter, Pa
 use fasttrack_web::WebConfig;
 use tracing_subscriber::EnvFilter;
 
+use crate::worker::WorkerConfig;
+
 /// fasttrack: runs the FastTrack onboarding-assistance programme.
 #[derive(Debug, Parser)]
 #[command(name = "fasttrack", version, about, long_about = None)]
@@ -44,6 +46,33 @@ pub struct DbArgs {
     pub database_url: String,
 }
 
+/// Where mail goes.
+#[derive(Clone, Args)]
+pub struct MailArgs {
+    /// SMTP server: `smtp://host:25` (plain), `smtp://host:587?tls=required` (STARTTLS) or
+    /// `smtps://host:465` (TLS), with optional `user:password@`. Without one, mail stays queued.
+    // `--help` must not print the variable's value: it may hold a password.
+    #[arg(long, env = "FASTTRACK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every mail.
+    #[arg(
+        long,
+        env = "FASTTRACK_MAIL_FROM",
+        default_value = "FastTrack <fasttrack@localhost>"
+    )]
+    pub mail_from: String,
+}
+
+impl std::fmt::Debug for MailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The SMTP URL may hold a password.
+        f.debug_struct("MailArgs")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "…"))
+            .field("mail_from", &self.mail_from)
+            .finish()
+    }
+}
+
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -60,6 +89,8 @@ pub enum Command {
         /// Mark cookies `Secure` (serve behind HTTPS).
         #[arg(long, env = "FASTTRACK_SECURE_COOKIES")]
         secure_cookies: bool,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -71,6 +102,8 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Book meetings: `--backlog` gives every accepted request without one its first meeting.
+    Schedule(crate::schedule_cli::ScheduleArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -122,7 +155,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             demo,
             secure_cookies,
-        } => serve(&db.database_url, &listen, demo, secure_cookies).await,
+            mail,
+        } => {
+            let worker = WorkerConfig {
+                smtp_url: mail.smtp_url,
+                mail_from: mail.mail_from,
+                ..WorkerConfig::default()
+            };
+            serve(&db.database_url, &listen, demo, secure_cookies, worker).await
+        }
         Command::Migrate { db } => {
             let store = Store::connect(&db.database_url).await?;
             store.close().await;
@@ -141,6 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::Schedule(args) => crate::schedule_cli::run(args).await,
         Command::User {
             command:
                 UserCommand::Create {
@@ -172,7 +214,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(url: &str, listen: &str, demo: bool, secure_cookies: bool) -> anyhow::Result<()> {
+async fn serve(
+    url: &str,
+    listen: &str,
+    demo: bool,
+    secure_cookies: bool,
+    worker: WorkerConfig,
+) -> anyhow::Result<()> {
+    // A mistyped SMTP URL or sender stops here, not later as mail failing in the queue.
+    worker
+        .check()
+        .map_err(|e| anyhow::anyhow!("--smtp-url / --mail-from: {e}"))?;
     let store = Store::connect(url)
         .await
         .with_context(|| "opening the database")?;
@@ -191,9 +243,22 @@ async fn serve(url: &str, listen: &str, demo: bool, secure_cookies: bool) -> any
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "fasttrack is serving");
     println!("fasttrack is serving on http://{}", listener.local_addr()?);
-    fasttrack_web::serve(listener, state, shutdown_signal()).await?;
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(crate::worker::run(
+        store.clone(),
+        state.clock.clone(),
+        worker,
+        worker_stopped,
+    ));
+    let served = fasttrack_web::serve(listener, state, shutdown_signal()).await;
+    // Stop the worker whether the server stopped on a signal or on an error: jobs in hand finish,
+    // the rest stay queued for the next start.
+    tracing::info!("stopping the job worker");
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
     tracing::info!("stopped; closing the database");
     store.close().await;
+    served?;
     Ok(())
 }
 

@@ -6,9 +6,12 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod calendars;
 mod catalogue;
+mod engagements;
 mod error;
 pub mod jobs;
+mod meetings;
 mod models;
 mod orgs;
 mod regions;
@@ -16,12 +19,23 @@ mod relationships;
 mod requests;
 mod subscriptions;
 mod users;
+mod webhooks;
 mod widget;
 
 pub use audit::{AuditCtx, AuditFilter};
+pub use calendars::{
+    parse_working_hours, region_calendar, SchedulingData, SlaSettings, StaffRow, TimeOff,
+};
+pub use engagements::{
+    task_id, EngagementFilter, EngagementMeeting, EngagementRow, EngagementWrite, KeyCount,
+    LanguageCapacity, OverdueTask, StoredEngagement, TaskComment,
+};
 pub use error::StoreError;
+pub use jobs::Job;
+pub use meetings::{Meeting, MeetingFilter, NewMeeting, RequestPosition, TimedJob};
 pub use models::*;
 pub use requests::{JobSpec, Request, RequestEventRow, RequestFilter, Transition};
+pub use webhooks::Webhook;
 pub use widget::WidgetToken;
 
 use std::str::FromStr;

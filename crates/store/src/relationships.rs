@@ -155,3 +155,42 @@ impl Store {
         Ok(Paged::from_rows(rows, page.limit, |r| r.id.clone()))
     }
 }
+
+impl Store {
+    /// Active relationships that expire before `before` (and have not yet expired at `now`).
+    #[tracing::instrument(name = "Listing relationships about to expire", skip_all)]
+    pub async fn relationships_expiring(
+        &self,
+        now: i64,
+        before: i64,
+    ) -> Result<Vec<Relationship>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM relationships WHERE status = 'active' AND expires_at > $1 AND expires_at <= $2 ORDER BY id"
+        );
+        Ok(read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .bind(now)
+        .bind(before)
+        .fetch_all(p)
+        .await?))
+    }
+
+    /// Enqueues jobs outside any other change (a periodic sweep); repeated dedupe keys are ignored.
+    #[tracing::instrument(name = "Enqueuing sweep jobs", skip_all)]
+    pub async fn enqueue_all(&self, jobs: &[crate::JobSpec], now: i64) -> Result<(), StoreError> {
+        write_tx!(self, |tx| {
+            for j in jobs {
+                crate::jobs::enqueue!(
+                    tx,
+                    j.kind.clone(),
+                    Some(j.dedupe_key.clone()),
+                    j.payload.clone(),
+                    now,
+                    now
+                );
+            }
+            Ok(())
+        })
+    }
+}

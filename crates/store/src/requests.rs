@@ -150,7 +150,7 @@ impl Store {
             for m in jobs {
                 enqueue!(
                     tx,
-                    "mail",
+                    m.kind.clone(),
                     Some(m.dedupe_key.clone()),
                     m.payload.clone(),
                     ctx.at,
@@ -294,7 +294,7 @@ impl Store {
             for m in jobs {
                 enqueue!(
                     tx,
-                    "mail",
+                    m.kind.clone(),
                     Some(m.dedupe_key.clone()),
                     m.payload.clone(),
                     ctx.at,
@@ -328,5 +328,21 @@ impl Store {
         .fetch_all(p)
         .await?
         }))
+    }
+}
+
+impl Store {
+    /// Each request's services and state for a tenant: what the deployment cards summarise.
+    #[tracing::instrument(name = "Summarising a tenant's requests by service", skip_all)]
+    pub async fn request_services(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(read!(self, |p| sqlx::query_as(
+            "SELECT services, state FROM requests WHERE org_id = $1 ORDER BY id"
+        )
+        .bind(org_id)
+        .fetch_all(p)
+        .await?))
     }
 }

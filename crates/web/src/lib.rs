@@ -4,8 +4,12 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod ics;
+pub mod mail;
 pub mod password;
+pub mod scheduler;
 pub mod state;
+pub mod timeline;
 pub mod widget;
 
 use std::net::SocketAddr;

@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use fasttrack::worker::WorkerConfig;
 use fasttrack::Running;
 use fasttrack_store::{
     AuditCtx, NewOrganization, NewUser, Plan, Region, Relationship, Service, StaffProfile, Store,
@@ -76,6 +77,8 @@ pub struct TestApp {
     pub base: String,
     pub seed: Seed,
     pub store: Store,
+    /// The database's URL, for a second process-like store or worker over the same database.
+    pub database_url: String,
 }
 
 /// A cookie-keeping client, signed in (or not).
@@ -172,6 +175,24 @@ impl TestApp {
     /// Stops the server.
     pub async fn stop(self) {
         self.running.stop().await;
+        // Each PostgreSQL scenario made a database of its own: drop it so runs leave nothing behind.
+        if let (Some(name), Ok(server)) = (
+            self.database_url
+                .strip_prefix("postgres")
+                .and_then(|_| self.database_url.rsplit('/').next()),
+            std::env::var("FASTTRACK_TEST_POSTGRES"),
+        ) {
+            use sqlx::Connection;
+            let name = name.split('?').next().unwrap_or(name);
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&server).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+                let _ = conn.close().await;
+            }
+        }
     }
 }
 
@@ -180,8 +201,30 @@ pub fn email(role: &str) -> String {
     format!("{role}@seed.example")
 }
 
+/// The worker settings of the tests: no mail server, and quick polls and retries so that
+/// scenarios finish in seconds.
+pub fn test_worker_config() -> WorkerConfig {
+    WorkerConfig {
+        smtp_url: None,
+        mail_from: "FastTrack <fasttrack@test.example>".into(),
+        poll: std::time::Duration::from_millis(200),
+        lease_seconds: 60,
+        max_attempts: 20,
+        backoff_base: std::time::Duration::from_secs(1),
+        backoff_cap: std::time::Duration::from_secs(2),
+        batch: 8,
+        smtp_timeout: std::time::Duration::from_secs(10),
+        sweep_every: std::time::Duration::from_secs(1),
+    }
+}
+
 /// Starts the server on a fresh database; `None` when PostgreSQL is asked for but not configured.
 pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, test_worker_config()).await
+}
+
+/// Starts the server and its worker with `worker` settings (for example a test SMTP server).
+pub async fn spawn_app_with(db: Db, worker: WorkerConfig) -> Option<TestApp> {
     let url = match db {
         Db::Sqlite => {
             let path =
@@ -196,7 +239,7 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
             Some(fresh_postgres(&server).await)?
         }
     };
-    let running = fasttrack::start(&url, "127.0.0.1:0", WebConfig::default())
+    let running = fasttrack::start(&url, "127.0.0.1:0", WebConfig::default(), worker)
         .await
         .expect("start server");
     let store = running.state.store.clone();
@@ -206,6 +249,7 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         running,
         seed,
         store,
+        database_url: url,
     })
 }
 

@@ -6,8 +6,12 @@ mod helpers;
 
 mod accounts;
 mod authorization;
+mod engagements;
 mod health;
+mod jobs;
+mod meetings;
 mod organizations;
 mod relationships;
 mod requests;
 mod validation;
+mod webhooks;

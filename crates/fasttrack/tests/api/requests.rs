@@ -418,3 +418,55 @@ async fn r8_need_help_widget_files_for_its_tenant_through_its_token(app: &TestAp
     assert_eq!(after.status(), 401);
 }
 on_both!(r8_need_help_widget_files_for_its_tenant_through_its_token);
+
+async fn r9_partner_sees_a_customers_services_and_their_onboarding_state(app: &TestApp) {
+    let customer = app.sign_in(&email("customer")).await;
+    customer.post("/api/v1/requests", body(&["mail"])).await;
+    let partner = app.sign_in(&email("partner")).await;
+    let found = partner.get("/api/v1/organizations?q=contoso").await;
+    assert_eq!(
+        found.body["items"][0]["id"], app.seed.cust_a,
+        "search by name"
+    );
+    let found = partner.get("/api/v1/organizations?q=contoso-1.exa").await;
+    assert_eq!(
+        found.body["items"][0]["id"], app.seed.cust_a,
+        "search by domain"
+    );
+    let services = partner
+        .get(&format!(
+            "/api/v1/organizations/{}/services",
+            app.seed.cust_a
+        ))
+        .await;
+    assert_eq!(services.status, 200, "{}", services.body);
+    let states: Vec<(String, String)> = services
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["service_id"].as_str().unwrap().into(),
+                s["onboarding"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("files".into(), "not_started".into()),
+            ("mail".into(), "requested".into())
+        ]
+    );
+    assert_problem(
+        &partner
+            .get(&format!(
+                "/api/v1/organizations/{}/services",
+                app.seed.cust_b
+            ))
+            .await,
+        404,
+    );
+}
+on_both!(r9_partner_sees_a_customers_services_and_their_onboarding_state);

@@ -2,13 +2,20 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendars;
 pub mod catalogue;
+pub mod engagements;
+pub mod meetings;
+pub mod migration;
 pub mod orgs;
 pub mod regions;
 pub mod relationships;
 pub mod requests;
+pub mod sla;
 pub mod subscriptions;
+pub mod templates;
 pub mod users;
+pub mod webhooks;
 pub mod widget_tokens;
 
 use fasttrack_core::policy::{self, Action, Grant, Owner, Resource};
@@ -64,6 +71,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(regions::router())
         .merge(widget_tokens::router())
+        .merge(engagements::router())
+        .merge(templates::router())
+        .merge(migration::router())
+        .merge(meetings::router())
+        .merge(calendars::router())
+        .merge(sla::router())
+        .merge(webhooks::router())
 }
 
 /// Checks a page size and builds the store's page request.

@@ -21,6 +21,95 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_orgs, create_org))
         .routes(routes!(get_org, update_org))
+        .routes(routes!(tenant_services))
+}
+
+/// Where the onboarding of one service stands for a tenant.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnboardingState {
+    NotStarted,
+    Requested,
+    InProgress,
+    Completed,
+}
+
+/// One of a tenant's eligible services, as its deployment card shows it (R2, R8).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantServiceDoc {
+    pub service_id: String,
+    pub name: String,
+    pub category: String,
+    pub description: String,
+    pub onboarding: OnboardingState,
+}
+
+/// R2/R9: a tenant's eligible services and their onboarding state (its admins, partners with a
+/// live relationship, the programme). The partner's "Services" view and the deployment cards.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/services", tag = "organizations", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<TenantServiceDoc>), (status = 404, body = crate::error::Problem)))]
+async fn tenant_services(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<TenantServiceDoc>>> {
+    let org = state.store.get_org(&id).await?;
+    authorize_org(
+        &state,
+        &caller,
+        Action::Read,
+        Resource::Organization,
+        &org,
+        None,
+    )
+    .await?;
+    if org.kind != "customer" {
+        return Err(ApiError::NotFound);
+    }
+    let eligible = state
+        .store
+        .eligible_services(&org.id, state.clock.now_secs())
+        .await?;
+    let catalogue = state.store.list_services().await?;
+    let requests = state.store.request_services(&org.id).await?;
+    let stage = |service: &str| {
+        let mut best = OnboardingState::NotStarted;
+        for (services, st) in &requests {
+            let listed: Vec<String> = serde_json::from_str(services).unwrap_or_default();
+            if !listed.iter().any(|s| s == service) {
+                continue;
+            }
+            let this = match st.as_str() {
+                "submitted" => OnboardingState::Requested,
+                "accepted" | "scheduled" | "in_progress" => OnboardingState::InProgress,
+                "completed" => OnboardingState::Completed,
+                _ => OnboardingState::NotStarted,
+            };
+            let rank = |s: &OnboardingState| match s {
+                OnboardingState::NotStarted => 0,
+                OnboardingState::Requested => 1,
+                OnboardingState::InProgress => 2,
+                OnboardingState::Completed => 3,
+            };
+            if rank(&this) > rank(&best) {
+                best = this;
+            }
+        }
+        best
+    };
+    Ok(Json(
+        catalogue
+            .into_iter()
+            .filter(|s| eligible.contains(&s.id))
+            .map(|s| TenantServiceDoc {
+                onboarding: stage(&s.id),
+                service_id: s.id,
+                name: s.name,
+                category: s.category,
+                description: s.description,
+            })
+            .collect(),
+    ))
 }
 
 /// An organization as the API shows it.

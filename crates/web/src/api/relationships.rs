@@ -21,12 +21,12 @@ use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_relationships, ask))
+        .routes(routes!(list_relationships, ask_relationship))
         .routes(routes!(get_relationship))
-        .routes(routes!(approve))
-        .routes(routes!(decline))
-        .routes(routes!(extend))
-        .routes(routes!(end))
+        .routes(routes!(approve_relationship))
+        .routes(routes!(decline_relationship))
+        .routes(routes!(extend_relationship))
+        .routes(routes!(end_relationship))
 }
 
 /// What a partner may do for a customer.
@@ -156,7 +156,7 @@ async fn list_relationships(
 /// R16: a partner asks a customer for a relationship.
 #[utoipa::path(post, path = "/api/v1/relationships", tag = "relationships", request_body = AskBody,
     responses((status = 201, body = RelationshipDoc), (status = 422, body = crate::error::Problem)))]
-async fn ask(
+async fn ask_relationship(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<AskBody>,
@@ -319,7 +319,7 @@ async fn transition(
 /// R16: the customer approves a pending ask (scopes and term may be narrowed).
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/approve", tag = "relationships", params(("id" = String, Path)), request_body = ApproveBody,
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn approve(
+async fn approve_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -341,7 +341,7 @@ async fn approve(
 /// R16: the customer refuses a pending ask.
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/decline", tag = "relationships", params(("id" = String, Path)),
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn decline(
+async fn decline_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -357,7 +357,7 @@ async fn decline(
 /// R16: the customer extends an active relationship (at most two years from now).
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/extend", tag = "relationships", params(("id" = String, Path)), request_body = ExtendBody,
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn extend(
+async fn extend_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -374,7 +374,7 @@ async fn extend(
 /// R16: either side ends the relationship at once; it stops granting anything on the next call.
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/end", tag = "relationships", params(("id" = String, Path)),
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn end(
+async fn end_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

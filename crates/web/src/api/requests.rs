@@ -315,6 +315,8 @@ pub async fn file(
             "filed",
         ));
     }
+    let doc = serde_json::to_value(RequestDoc::from_row(row.clone())).unwrap_or_default();
+    mails.extend(super::webhooks::jobs_for(state, &row, "request.submitted", doc).await?);
     Ok(state
         .store
         .create_request(
@@ -572,10 +574,31 @@ async fn change(
         manager_id,
         first_response: side == EventSide::Programme,
     };
-    let mails = mail_for(&r, &org);
+    let mut jobs = mail_for(&r, &org);
+    let webhook_event = match event {
+        RequestEvent::Accept => "request.accepted",
+        RequestEvent::Decline => "request.declined",
+        RequestEvent::AskInfo => "request.info_requested",
+        RequestEvent::Respond => "request.info_provided",
+        RequestEvent::Withdraw => "request.withdrawn",
+        RequestEvent::Schedule => "request.scheduled",
+        RequestEvent::Start => "request.started",
+        RequestEvent::Complete => "request.completed",
+    };
+    let mut after = r.clone();
+    after.state = t.to_state.clone();
+    after.awaiting_requester = t.awaiting_requester;
+    if t.reason.is_some() {
+        after.state_reason = t.reason.clone();
+    }
+    if t.manager_id.is_some() {
+        after.manager_id = t.manager_id.clone();
+    }
+    let doc = serde_json::to_value(RequestDoc::from_row(after)).unwrap_or_default();
+    jobs.extend(super::webhooks::jobs_for(state, &r, webhook_event, doc).await?);
     let saved = state
         .store
-        .transition_request(&r, &t, &mails, &audit_ctx(state, caller, &grant))
+        .transition_request(&r, &t, &jobs, &audit_ctx(state, caller, &grant))
         .await?;
     Ok(RequestDoc::from_row(saved))
 }
