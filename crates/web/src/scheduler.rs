@@ -485,7 +485,7 @@ pub async fn book(
         attendees: attendees(store, r).await?,
     };
     let staff = organizer(team, &b.staff_id);
-    let jobs = mail_jobs(
+    let mut jobs = mail_jobs(
         &draft_meeting(&new, 0, now.as_second()),
         r,
         &org.name,
@@ -494,6 +494,18 @@ pub async fn book(
         0,
         now,
     )?;
+    if r.state == "accepted" {
+        // The first booking moves the request to `scheduled`: its subscribers hear of it.
+        let mut after = r.clone();
+        after.state = "scheduled".into();
+        let doc = serde_json::to_value(crate::api::requests::RequestDoc::from_row(after))
+            .unwrap_or_default();
+        let hooks = crate::api::webhooks::jobs_at(store, now, r, "request.scheduled", doc).await?;
+        jobs.extend(hooks.into_iter().map(|job| TimedJob {
+            run_at: now.as_second(),
+            job,
+        }));
+    }
     let note = format!("{} booked for {}", b.purpose, crate::api::ts(new.starts_at));
     Ok(store
         .book_meeting(&new, |pos| decide_schedule(pos, &note), &jobs, ctx)

@@ -695,6 +695,9 @@ async fn accept(
         },
     )
     .await?;
+    // R3-R5: accepting opens the tenant's engagement (or extends the open one) from the template.
+    let saved = state.store.get_request(&id).await?;
+    super::engagements::open_or_extend_for_request(&state, &saved, &caller).await?;
     Ok(Json(doc))
 }
 

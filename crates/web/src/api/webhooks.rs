@@ -216,11 +216,18 @@ pub async fn jobs_for(
     event: &str,
     data: serde_json::Value,
 ) -> ApiResult<Vec<JobSpec>> {
-    let hooks = state
-        .store
-        .webhooks_for(&r.org_id, &r.filed_by_org_id)
-        .await?;
-    let at = state.clock.now();
+    jobs_at(&state.store, state.clock.now(), r, event, data).await
+}
+
+/// [`jobs_for`] with the store and the instant given (for callers outside a handler).
+pub async fn jobs_at(
+    store: &fasttrack_store::Store,
+    at: jiff::Timestamp,
+    r: &Request,
+    event: &str,
+    data: serde_json::Value,
+) -> ApiResult<Vec<JobSpec>> {
+    let hooks = store.webhooks_for(&r.org_id, &r.filed_by_org_id).await?;
     let event_id = format!("{}:{event}:{}", r.id, at.as_millisecond());
     Ok(hooks
         .into_iter()
