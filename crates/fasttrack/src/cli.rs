@@ -104,6 +104,11 @@ pub enum Command {
     },
     /// Book meetings: `--backlog` gives every accepted request without one its first meeting.
     Schedule(crate::schedule_cli::ScheduleArgs),
+    /// Export or import the recommended plan's templates (JSON).
+    Templates {
+        #[command(subcommand)]
+        command: crate::templates_cli::TemplatesCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -183,6 +188,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Schedule(args) => crate::schedule_cli::run(args).await,
+        Command::Templates { command } => crate::templates_cli::run(command).await,
         Command::User {
             command:
                 UserCommand::Create {

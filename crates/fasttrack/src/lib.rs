@@ -6,6 +6,7 @@ pub mod cli;
 pub mod demo;
 pub mod schedule_cli;
 pub mod sweeps;
+pub mod templates_cli;
 pub mod webhooks;
 pub mod worker;
 
