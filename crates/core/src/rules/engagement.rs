@@ -400,6 +400,10 @@ fn service_display_name(code: &str) -> String {
         "device-management" => "Device management".into(),
         "identity" => "Identity".into(),
         "office-apps" => "Office apps".into(),
+        "sites" => "Team sites and intranet".into(),
+        "security" => "Threat protection".into(),
+        "compliance" => "Information protection".into(),
+        "voice" => "Cloud phone system".into(),
         other => other.into(),
     }
 }
@@ -1171,6 +1175,10 @@ impl TemplateSet {
                 device_management_template(),
                 identity_template(),
                 office_apps_template(),
+                sites_template(),
+                security_template(),
+                compliance_template(),
+                voice_template(),
                 generic_service_template(),
                 migration_template(),
                 adoption_template(),
@@ -1444,6 +1452,107 @@ fn device_management_template() -> Template {
     ])
 }
 
+fn sites_template() -> Template {
+    use Phase::*;
+    service("sites", "Team sites and intranet", vec![
+        review("assess-intranet", "Review the current intranet and team sites", Assess, 7, 7).guide(
+            "List today's intranet sections, owners, audiences and the content worth keeping.",
+            vec![link("Intranet planning", "sites/plan")],
+        ),
+        advice("information-architecture", "Information architecture workshop", Remediate, 21, 7)
+            .after(&["assess-intranet"])
+            .guide("Agree hub sites, navigation, site templates and who may create sites.", vec![link("Information architecture", "sites/architecture")]),
+        change("site-creation-policy", "Set site creation and external sharing policies", Enable, 0, 5)
+            .dated_from_core_enabled()
+            .guide("Decide who creates sites, default sharing links and guest access per site.", vec![link("Sharing settings", "sites/sharing")]),
+        change("home-site", "Build the home site and hub sites", Enable, 3, 10)
+            .dated_from_core_enabled()
+            .after(&["information-architecture"])
+            .guide("Create the home site, associate hubs and publish the first news.", vec![]),
+        advice("sites-review", "Review the intranet launch plan", Enable, 14, 2)
+            .dated_from_core_enabled()
+            .after(&["home-site"])
+            .guide("Check page performance, navigation and the launch communication with the site owners.", vec![]),
+    ])
+}
+
+fn security_template() -> Template {
+    use Phase::*;
+    service("security", "Threat protection", vec![
+        review("assess-threats", "Assess mail and endpoint protection", Assess, 7, 7).guide(
+            "Note the current filtering, anti-malware and endpoint tools, and the incidents of the past year.",
+            vec![link("Threat protection assessment", "security/assess")],
+        ),
+        advice("security-baseline-workshop", "Security baseline workshop", Remediate, 21, 7)
+            .after(&["assess-threats"])
+            .guide("Agree the preset policies, the quarantine process and who handles alerts.", vec![link("Security baselines", "security/baselines")]),
+        change("mail-protection", "Turn on the standard protection policies for mail", Enable, 0, 5)
+            .dated_from_core_enabled()
+            .guide("Apply anti-phishing, safe links and safe attachments, starting with a pilot group.", vec![link("Mail protection", "security/mail")]),
+        change("endpoint-onboarding", "Onboard endpoints to threat protection", Enable, 5, 10)
+            .dated_from_core_enabled()
+            .guide("Onboard a pilot group of devices, then all managed devices; check the sensor health.", vec![link("Endpoint onboarding", "security/endpoints")]),
+        advice("security-review", "Review alerts and secure score", Enable, 17, 2)
+            .dated_from_core_enabled()
+            .after(&["mail-protection", "endpoint-onboarding"])
+            .guide("Walk through the first alerts and the secure score recommendations with the security team.", vec![]),
+    ])
+}
+
+fn compliance_template() -> Template {
+    use Phase::*;
+    service("compliance", "Information protection", vec![
+        review("assess-data", "Identify sensitive data and obligations", Assess, 7, 7).guide(
+            "List the kinds of sensitive data, the regulations that apply and the retention the business needs.",
+            vec![link("Information protection planning", "compliance/plan")],
+        ),
+        advice("labels-workshop", "Sensitivity labels and retention workshop", Remediate, 21, 7)
+            .after(&["assess-data"])
+            .guide("Agree a short label taxonomy, default labels and retention periods.", vec![link("Sensitivity labels", "compliance/labels")]),
+        change("publish-labels", "Publish sensitivity labels", Enable, 0, 7)
+            .dated_from_core_enabled()
+            .after(&["labels-workshop"])
+            .guide("Publish labels to a pilot group first; turn on default labelling once users know them.", vec![]),
+        change("dlp-policies", "Create data loss prevention policies", Enable, 5, 7)
+            .dated_from_core_enabled()
+            .guide("Start in test mode with policy tips, review matches, then enforce.", vec![link("Data loss prevention", "compliance/dlp")]),
+        change("retention-policies", "Apply retention policies", Enable, 5, 5)
+            .dated_from_core_enabled()
+            .guide("Apply retention to mail, files and chat as agreed; document the exceptions.", vec![]),
+        advice("compliance-review", "Review information protection enablement", Enable, 14, 2)
+            .dated_from_core_enabled()
+            .after(&["publish-labels", "dlp-policies"])
+            .guide("Review label use and policy matches with the compliance owner.", vec![]),
+    ])
+}
+
+fn voice_template() -> Template {
+    use Phase::*;
+    service("voice", "Cloud phone system", vec![
+        review("assess-telephony", "Assess current telephony and numbers", Assess, 7, 7).guide(
+            "List sites, numbers, call flows, devices and the contract end dates of the current carrier.",
+            vec![link("Voice planning", "voice/plan")],
+        ),
+        advice("voice-design", "Call routing and number porting workshop", Remediate, 21, 7)
+            .after(&["assess-telephony"])
+            .guide("Choose calling plans or direct routing, design auto attendants and plan the number port.", vec![link("Number porting", "voice/porting")]),
+        change("emergency-addresses", "Set emergency addresses for every site", Remediate, 28, 5)
+            .after(&["assess-telephony"])
+            .guide("Emergency calling needs a validated address per site before numbers are assigned.", vec![]),
+        change("assign-numbers", "Assign phone numbers and calling policies", Enable, 0, 7)
+            .dated_from_core_enabled()
+            .after(&["emergency-addresses", "voice-design"])
+            .guide("Assign numbers to a pilot group and test inbound, outbound and emergency calls.", vec![]),
+        change("auto-attendants", "Create auto attendants and call queues", Enable, 5, 7)
+            .dated_from_core_enabled()
+            .guide("Build the main line's menu and queues; test them out of hours too.", vec![]),
+        advice("voice-review", "Review call quality before the port", Enable, 14, 2)
+            .dated_from_core_enabled()
+            .after(&["assign-numbers", "auto-attendants"])
+            .guide("Review the call quality dashboard and agree the port date with the carrier.", vec![]),
+    ])
+}
+
 fn identity_template() -> Template {
     use Phase::*;
     service("identity", "Identity", vec![
@@ -1687,6 +1796,37 @@ mod tests {
     #[test]
     fn recommended_templates_are_valid() {
         TemplateSet::recommended().validate().unwrap();
+    }
+
+    #[test]
+    fn r7_every_service_of_the_catalogue_has_its_own_recommended_template() {
+        let set = TemplateSet::recommended();
+        for service in [
+            "mail",
+            "files",
+            "chat-meetings",
+            "sites",
+            "office-apps",
+            "device-management",
+            "identity",
+            "security",
+            "compliance",
+            "voice",
+        ] {
+            let t = set
+                .template_for(&TrackKind::ServiceOnboarding {
+                    service: service.into(),
+                })
+                .unwrap();
+            assert_eq!(
+                t.track,
+                TrackKind::ServiceOnboarding {
+                    service: service.into()
+                },
+                "{service} falls back to the generic template"
+            );
+            assert!(t.tasks.len() >= 4, "{service}");
+        }
     }
 
     #[test]
