@@ -261,21 +261,20 @@ pub async fn file(
         .iter()
         .map(|(a, b)| [a.to_string(), b.to_string()])
         .collect();
-    let to_json = |v: &dyn erased::Json| v.json();
     let row = Request {
         id: id.clone(),
         org_id: org.id.clone(),
         filed_by: filer_user.id.clone(),
         filed_by_org_id: filer_user.org_id.clone(),
         channel: channel.as_str().to_string(),
-        kinds: to_json(&valid.kinds),
-        services: to_json(&valid.services),
-        contact: to_json(&valid.contact),
+        kinds: json_text(&valid.kinds),
+        services: json_text(&valid.services),
+        contact: json_text(&valid.contact),
         language: valid.language.tag().to_string(),
         time_zone: valid.time_zone.as_str().to_string(),
-        preferred_windows: to_json(&windows),
+        preferred_windows: json_text(&windows),
         description: valid.description.clone(),
-        migration: valid.migration.as_ref().map(|m| to_json(m)),
+        migration: valid.migration.as_ref().map(json_text),
         migration_level: valid.migration_level.map(|l| {
             serde_json::to_value(l)
                 .ok()
@@ -327,17 +326,9 @@ pub async fn file(
         .await?)
 }
 
-/// Serialises a value the intake already validated.
-mod erased {
-    /// Anything that serialises to JSON text.
-    pub trait Json {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|_| "null".into())
-        }
-    }
+/// JSON text of a value the intake already validated (these types always serialise).
+fn json_text<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
 /// R8/R9: files a request (customer admins for their tenant, partners for a customer within a live
