@@ -434,3 +434,51 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Staff profiles of the users whose ids lie in `[first, last]` (one page of a user list), in
+    /// two queries rather than two per user.
+    #[tracing::instrument(name = "Fetching a page's staff profiles", skip_all)]
+    pub async fn staff_profiles_between(
+        &self,
+        first: &str,
+        last: &str,
+    ) -> Result<std::collections::HashMap<String, StaffProfile>, StoreError> {
+        let profiles: Vec<(String, String, i64)> = read!(self, |p| {
+            sqlx::query_as(
+            "SELECT user_id, region_id, weekly_capacity FROM staff_profiles WHERE user_id >= $1 AND user_id <= $2"
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(p)
+        .await?
+        });
+        let languages: Vec<(String, String)> = read!(self, |p| {
+            sqlx::query_as(
+            "SELECT user_id, language FROM staff_languages WHERE user_id >= $1 AND user_id <= $2 ORDER BY user_id, language"
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(p)
+        .await?
+        });
+        Ok(profiles
+            .into_iter()
+            .map(|(user_id, region_id, weekly_capacity)| {
+                let langs = languages
+                    .iter()
+                    .filter(|(u, _)| *u == user_id)
+                    .map(|(_, l)| l.clone())
+                    .collect();
+                (
+                    user_id,
+                    StaffProfile {
+                        region_id,
+                        weekly_capacity,
+                        languages: langs,
+                    },
+                )
+            })
+            .collect())
+    }
+}

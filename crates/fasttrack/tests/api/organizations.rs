@@ -156,6 +156,27 @@ async fn users_get_roles_that_fit_their_organization(app: &TestApp) {
         staff.body["staff"]["languages"],
         json!(["english", "mandarin"])
     );
+    let listed = admin
+        .get(&format!(
+            "/api/v1/users?org_id={}&limit=200",
+            app.seed.programme
+        ))
+        .await;
+    let items = listed.body["items"].as_array().unwrap().clone();
+    let ling = items
+        .iter()
+        .find(|u| u["email"] == "ling@fasttrack.example")
+        .unwrap();
+    assert_eq!(
+        ling["staff"]["languages"],
+        json!(["english", "mandarin"]),
+        "lists carry staff profiles"
+    );
+    let admin_row = items
+        .iter()
+        .find(|u| u["role"] == "programme_admin")
+        .unwrap();
+    assert!(admin_row.get("staff").is_none());
     let customer = app.sign_in(&email("customer")).await;
     let colleague = customer
         .post("/api/v1/users", json!({"org_id": app.seed.cust_a, "email": "second@contoso.example", "name": "Second", "role": "customer_admin"}))

@@ -183,15 +183,18 @@ async fn list_users(
         q: q.q,
     };
     let p = state.store.list_users(&f, &page(q.after, q.limit)?).await?;
-    let mut items = Vec::with_capacity(p.items.len());
-    for u in p.items {
-        let profile = if Role::parse(&u.role).is_ok_and(|r| r.is_staff()) {
-            state.store.get_staff_profile(&u.id).await?
-        } else {
-            None
-        };
-        items.push(UserDoc::from_parts(u, profile));
-    }
+    let mut profiles = match (p.items.first(), p.items.last()) {
+        (Some(a), Some(b)) => state.store.staff_profiles_between(&a.id, &b.id).await?,
+        _ => Default::default(),
+    };
+    let items = p
+        .items
+        .into_iter()
+        .map(|u| {
+            let profile = profiles.remove(&u.id);
+            UserDoc::from_parts(u, profile)
+        })
+        .collect();
     Ok(Json(UserPage {
         items,
         next: p.next,
