@@ -266,6 +266,15 @@ async fn triage_accepts_declines_asks_and_the_lifecycle_refuses_illegal_moves(ap
         .await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(accepted.body["state"], "accepted");
+    let engagements = staff
+        .get(&format!("/api/v1/engagements?org_id={}", app.seed.cust_a))
+        .await;
+    assert_eq!(
+        engagements.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "R3: accepting opens the engagement: {}",
+        engagements.body
+    );
     assert!(accepted.body["manager_id"].is_string());
 
     let declined = staff
