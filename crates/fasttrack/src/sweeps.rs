@@ -62,3 +62,14 @@ pub async fn relationship_expiry_warnings(store: &Store, now: Timestamp) -> anyh
     store.enqueue_all(&jobs, now.as_second()).await?;
     Ok(due)
 }
+
+/// R15: queues a mail to the FastTrack Manager of every request whose clock has run most of its
+/// target (once per clock: the dedupe key names the request and the clock). Returns how many
+/// alerts were due, including those already queued by an earlier sweep.
+pub async fn sla_near_breach_alerts(store: &Store, now: Timestamp) -> anyhow::Result<usize> {
+    let jobs = fasttrack_web::api::sla::near_breach_alerts(store, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.enqueue_all(&jobs, now.as_second()).await?;
+    Ok(jobs.len())
+}

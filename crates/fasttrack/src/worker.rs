@@ -1,6 +1,6 @@
 //! The background worker: claims due jobs from the durable queue and runs them (mail through
 //! SMTP, webhook deliveries), retrying with exponential backoff, so nothing is lost while a mail
-//! server or a webhook receiver is down; and runs the periodic sweeps (R16 expiry warnings).
+//! server or a webhook receiver is down; and runs the periodic sweeps (R16 expiry warnings, R15 near-breach alerts).
 //!
 //! Several workers (in one process or many sharing a PostgreSQL database) can run at once: the
 //! database hands each job to one worker at a time (`Store::claim_jobs_except`).
@@ -311,6 +311,11 @@ impl Worker {
             Ok(0) => {}
             Ok(n) => tracing::info!(warnings = n, "relationship expiry warnings queued"),
             Err(e) => tracing::warn!(error = %e, "could not queue relationship expiry warnings"),
+        }
+        match crate::sweeps::sla_near_breach_alerts(&self.store, self.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(alerts = n, "service-level near-breach alerts queued"),
+            Err(e) => tracing::warn!(error = %e, "could not queue service-level alerts"),
         }
     }
 

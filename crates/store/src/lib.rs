@@ -17,6 +17,7 @@ mod orgs;
 mod regions;
 mod relationships;
 mod requests;
+mod settings;
 mod subscriptions;
 mod users;
 mod webhooks;
@@ -35,6 +36,7 @@ pub use jobs::Job;
 pub use meetings::{Meeting, MeetingFilter, NewMeeting, RequestPosition, TimedJob};
 pub use models::*;
 pub use requests::{JobSpec, Request, RequestEventRow, RequestFilter, Transition};
+pub use settings::MeetingPlanRow;
 pub use webhooks::Webhook;
 pub use widget::WidgetToken;
 

@@ -35,7 +35,7 @@ const MEETING: &[&str] = &[
 ];
 
 /// Every template.
-pub const TEMPLATES: [Template; 9] = [
+pub const TEMPLATES: [Template; 10] = [
     Template {
         name: "request_acknowledged",
         required: &["request_id", "tenant", "services", "channel"],
@@ -80,6 +80,11 @@ pub const TEMPLATES: [Template; 9] = [
         name: "meeting_reminder",
         required: MEETING,
         optional: &["staff_name", "online_link"],
+    },
+    Template {
+        name: "sla_near_breach",
+        required: &["request_id", "tenant", "clock", "minutes_left"],
+        optional: &[],
     },
 ];
 
@@ -137,6 +142,9 @@ fn format_var(
             .collect::<Vec<_>>()
             .join(texts::list_separator(language)),
         ("channel", Value::String(code)) => texts::channel(code, language)
+            .map(str::to_string)
+            .unwrap_or_else(|| code.clone()),
+        ("clock", Value::String(code)) => texts::clock(code, language)
             .map(str::to_string)
             .unwrap_or_else(|| code.clone()),
         ("language", Value::String(tag)) => match Language::parse(tag) {
@@ -258,6 +266,8 @@ mod tests {
             "online_link": "https://meet.example/abc",
             "sequence": 0,
             "cancel_reason": "The customer asked for another day",
+            "clock": "first_meeting",
+            "minutes_left": 42,
         })
     }
 
@@ -282,6 +292,7 @@ mod tests {
             "staff_name" => &["Kenji Sato"],
             "online_link" => &["https://meet.example/abc"],
             "cancel_reason" => &["The customer asked for another day"],
+            "minutes_left" => &["42"],
             // The channel's code never shows; its localized description does (checked below).
             _ => &[],
         }

@@ -2,6 +2,7 @@
 
 pub mod batch;
 mod engine;
+pub mod plan;
 pub mod search;
 pub mod validate;
 
@@ -11,6 +12,7 @@ mod proptests;
 pub use batch::{
     batch, Assignment, BatchOutcome, BatchRequest, BatchSettings, Unplaced, UnplacedReason,
 };
+pub use plan::{phase_purpose, plan_steps, propose_plan, PlanStep, ProposedMeeting};
 pub use search::{
     find_slots, Slot, SlotQuery, StaffAvailability, DEFAULT_GRID_MINUTES, DEFAULT_HORIZON_DAYS,
 };

@@ -8,6 +8,7 @@ pub mod engagements;
 pub mod meetings;
 pub mod migration;
 pub mod orgs;
+pub mod plans;
 pub mod regions;
 pub mod relationships;
 pub mod requests;
@@ -75,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(migration::router())
         .merge(meetings::router())
+        .merge(plans::router())
         .merge(calendars::router())
         .merge(sla::router())
         .merge(webhooks::router())

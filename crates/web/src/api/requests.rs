@@ -689,6 +689,8 @@ async fn accept(
     // R3-R5: accepting opens the tenant's engagement (or extends the open one) from the template.
     let saved = state.store.get_request(&id).await?;
     super::engagements::open_or_extend_for_request(&state, &saved, &caller).await?;
+    // R10: the engagement's first meetings are proposed at once, for the customer to confirm.
+    super::plans::propose_after_accept(&state, &saved, &caller).await;
     Ok(Json(doc))
 }
 

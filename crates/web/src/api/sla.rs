@@ -13,9 +13,13 @@ use fasttrack_core::calendar::{business_minutes, deadline, RegionCalendar, SlaSt
 use fasttrack_core::policy::{Action, Resource};
 use fasttrack_core::rules::lifecycle::RequestState;
 use fasttrack_core::Invalid;
-use fasttrack_store::{Organization, Page, Request, RequestEventRow, RequestFilter, SlaSettings};
+use fasttrack_store::{
+    JobSpec, Organization, Page, Request, RequestEventRow, RequestFilter, SlaSettings, Store,
+    UserFilter,
+};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -143,7 +147,7 @@ fn clock(
 /// The calendar the clocks of a tenant's requests count in: its region's, or (a tenant without
 /// a region) the customer's own working hours.
 async fn calendar_for(
-    state: &AppState,
+    store: &Store,
     org: &Organization,
     r: &Request,
     cache: &mut HashMap<String, RegionCalendar>,
@@ -153,7 +157,7 @@ async fn calendar_for(
             if let Some(c) = cache.get(region) {
                 return Ok(c.clone());
             }
-            let c = state.store.region_calendar(region).await?;
+            let c = store.region_calendar(region).await?;
             cache.insert(region.clone(), c.clone());
             Ok(c)
         }
@@ -163,15 +167,15 @@ async fn calendar_for(
 
 /// R15: the clocks of one request at `now`.
 async fn compute(
-    state: &AppState,
+    store: &Store,
+    now: Timestamp,
     r: &Request,
     org: &Organization,
     settings: &SlaSettings,
     cache: &mut HashMap<String, RegionCalendar>,
 ) -> ApiResult<SlaDoc> {
-    let now = state.clock.now();
-    let cal = calendar_for(state, org, r, cache).await?;
-    let events = state.store.request_events(&r.id).await?;
+    let cal = calendar_for(store, org, r, cache).await?;
+    let events = store.request_events(&r.id).await?;
     let raw = pauses(&events, now.as_second());
     let paused_at: Vec<(Timestamp, Timestamp)> = raw
         .iter()
@@ -182,7 +186,7 @@ async fn compute(
     // A finished request's clocks stop when it finished.
     let finished = (state_now.is_final()).then_some(r.updated_at);
     let response_stop = r.first_response_at.or(finished).map(instant).transpose()?;
-    let meeting_stop = match state.store.first_meeting_start(&r.id).await? {
+    let meeting_stop = match store.first_meeting_start(&r.id).await? {
         Some(s) => Some(instant(s)?),
         None => finished.map(instant).transpose()?,
     };
@@ -244,7 +248,15 @@ async fn request_sla(
     authorize_org(&state, &caller, Action::Read, Resource::Request, &org, None).await?;
     let settings = state.store.sla_settings().await?;
     Ok(Json(
-        compute(&state, &r, &org, &settings, &mut HashMap::new()).await?,
+        compute(
+            &state.store,
+            state.clock.now(),
+            &r,
+            &org,
+            &settings,
+            &mut HashMap::new(),
+        )
+        .await?,
     ))
 }
 
@@ -294,48 +306,14 @@ async fn queue(
     if !(1..=500).contains(&limit) {
         return Err(Invalid::one("limit", "between 1 and 500").into());
     }
-    let settings = state.store.sla_settings().await?;
-    let mut cache = HashMap::new();
-    let mut orgs: HashMap<String, Organization> = HashMap::new();
     let mut items = Vec::new();
-    for st in [RequestState::Submitted, RequestState::Accepted] {
-        let mut after = None;
-        // Bounded: the queue reads at most 5,000 open requests per state.
-        for _ in 0..25 {
-            let p = state
-                .store
-                .list_requests(
-                    &RequestFilter {
-                        state: Some(st.as_str().into()),
-                        region_id: q.region_id.clone(),
-                        ..RequestFilter::default()
-                    },
-                    &Page { after, limit: 200 },
-                )
-                .await?;
-            for r in &p.items {
-                if !orgs.contains_key(&r.org_id) {
-                    let o = state.store.get_org(&r.org_id).await?;
-                    orgs.insert(r.org_id.clone(), o);
-                }
-                let Some(org) = orgs.get(&r.org_id) else {
-                    continue;
-                };
-                let doc = compute(&state, r, org, &settings, &mut cache).await?;
-                let breached = doc.first_response.breached || doc.first_meeting.breached;
-                let near = doc.first_response.near_breach || doc.first_meeting.near_breach;
-                if q.breached.is_some_and(|b| b != breached)
-                    || q.near_breach.is_some_and(|n| n != near)
-                {
-                    continue;
-                }
-                items.push(doc);
-            }
-            match p.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
+    for (doc, _) in open_clocks(&state.store, state.clock.now(), q.region_id.clone()).await? {
+        let breached = doc.first_response.breached || doc.first_meeting.breached;
+        let near = doc.first_response.near_breach || doc.first_meeting.near_breach;
+        if q.breached.is_some_and(|b| b != breached) || q.near_breach.is_some_and(|n| n != near) {
+            continue;
         }
+        items.push(doc);
     }
     if by_created {
         items.sort_by(|a, b| a.request_id.cmp(&b.request_id));
@@ -352,6 +330,117 @@ async fn queue(
     }
     items.truncate(limit);
     Ok(Json(SlaQueue { items }))
+}
+
+/// R15: the clocks of every open request (submitted or accepted), with the request; at most
+/// 5,000 requests per state are read.
+pub async fn open_clocks(
+    store: &Store,
+    now: Timestamp,
+    region_id: Option<String>,
+) -> ApiResult<Vec<(SlaDoc, Request)>> {
+    let settings = store.sla_settings().await?;
+    let mut cache = HashMap::new();
+    let mut orgs: HashMap<String, Organization> = HashMap::new();
+    let mut out = Vec::new();
+    for st in [RequestState::Submitted, RequestState::Accepted] {
+        let mut after = None;
+        for _ in 0..25 {
+            let p = store
+                .list_requests(
+                    &RequestFilter {
+                        state: Some(st.as_str().into()),
+                        region_id: region_id.clone(),
+                        ..RequestFilter::default()
+                    },
+                    &Page { after, limit: 200 },
+                )
+                .await?;
+            for r in p.items {
+                if !orgs.contains_key(&r.org_id) {
+                    let o = store.get_org(&r.org_id).await?;
+                    orgs.insert(r.org_id.clone(), o);
+                }
+                let Some(org) = orgs.get(&r.org_id) else {
+                    continue;
+                };
+                let doc = compute(store, now, &r, org, &settings, &mut cache).await?;
+                out.push((doc, r));
+            }
+            match p.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// R15: the mails that tell FastTrack Managers of each running clock near its target: the
+/// request's manager, or every active manager while nobody owns it yet. Each clock of a
+/// request is announced once (the dedupe key names it).
+pub async fn near_breach_alerts(store: &Store, now: Timestamp) -> ApiResult<Vec<JobSpec>> {
+    let mut jobs = Vec::new();
+    let mut all_managers: Option<Vec<String>> = None;
+    for (doc, r) in open_clocks(store, now, None).await? {
+        for (code, c) in [
+            ("first_response", &doc.first_response),
+            ("first_meeting", &doc.first_meeting),
+        ] {
+            if !(c.running && c.near_breach) {
+                continue;
+            }
+            let to = match &r.manager_id {
+                Some(m) => match store.get_user(m).await {
+                    Ok(u) if !u.disabled => vec![u.email],
+                    Ok(_) | Err(fasttrack_store::StoreError::NotFound) => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                },
+                None => match &all_managers {
+                    Some(v) => v.clone(),
+                    None => {
+                        let users = store
+                            .list_users(
+                                &UserFilter {
+                                    role: Some("fasttrack_manager".into()),
+                                    ..UserFilter::default()
+                                },
+                                &Page::new(None, 200),
+                            )
+                            .await?;
+                        let v: Vec<String> = users
+                            .items
+                            .into_iter()
+                            .filter(|u| !u.disabled)
+                            .map(|u| u.email)
+                            .collect();
+                        all_managers = Some(v.clone());
+                        v
+                    }
+                },
+            };
+            if to.is_empty() {
+                continue;
+            }
+            let tenant = store.get_org(&r.org_id).await?;
+            jobs.push(JobSpec {
+                kind: "mail".into(),
+                dedupe_key: format!("sla:{}:{code}:near", r.id),
+                payload: json!({
+                    "template": "sla_near_breach",
+                    "to": to,
+                    "language": tenant.language,
+                    "vars": {
+                        "request_id": r.id,
+                        "tenant": tenant.name,
+                        "clock": code,
+                        "minutes_left": c.remaining_minutes,
+                    }
+                }),
+            });
+        }
+    }
+    Ok(jobs)
 }
 
 /// R15: the programme's service-level targets.

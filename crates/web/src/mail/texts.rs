@@ -25,6 +25,7 @@ pub(super) fn text(template: &str, lang: Language) -> Option<Text> {
         "meeting_invite" => meeting_invite(lang),
         "meeting_cancelled" => meeting_cancelled(lang),
         "meeting_reminder" => meeting_reminder(lang),
+        "sla_near_breach" => sla_near_breach(lang),
         _ => None,
     }
 }
@@ -1602,6 +1603,144 @@ Nhóm FastTrack
     }
 }
 
+/// R15: a request's clock has run most of its target; its FastTrack Manager is told.
+fn sla_near_breach(lang: Language) -> Option<Text> {
+    match lang {
+        ChineseTraditional => t(
+            "申請 {request_id} 的服務等級即將逾期",
+            "您好：
+
+{tenant} 的申請 {request_id} 的{clock}計時即將達到服務等級目標：剩餘 {minutes_left} 個工作分鐘。
+
+請盡快處理此申請，以免違反服務等級承諾。
+
+FastTrack 系統
+",
+        ),
+        ChineseSimplified => t(
+            "申请 {request_id} 的服务级别即将超时",
+            "您好：
+
+{tenant} 的申请 {request_id} 的{clock}计时即将达到服务级别目标：还剩 {minutes_left} 个工作分钟。
+
+请尽快处理此申请，以免违反服务级别承诺。
+
+FastTrack 系统
+",
+        ),
+        English => t(
+            "Request {request_id} is close to its service-level target",
+            "Hello,
+
+The {clock} clock of request {request_id} for {tenant} is close to its service-level target: {minutes_left} business minutes are left.
+
+Please act on the request soon so that the programme keeps its promise.
+
+The FastTrack system
+",
+        ),
+        French => t(
+            "La demande {request_id} approche de son objectif de niveau de service",
+            "Bonjour,
+
+Le délai de {clock} de la demande {request_id} pour {tenant} approche de son objectif de niveau de service : il reste {minutes_left} minutes ouvrées.
+
+Merci de traiter cette demande rapidement afin que le programme tienne son engagement.
+
+Le système FastTrack
+",
+        ),
+        German => t(
+            "Anfrage {request_id} erreicht bald ihr Service-Level-Ziel",
+            "Hallo,
+
+Die Frist für {clock} der Anfrage {request_id} von {tenant} erreicht bald ihr Service-Level-Ziel: Es bleiben {minutes_left} Arbeitsminuten.
+
+Bitte bearbeiten Sie die Anfrage zeitnah, damit das Programm sein Versprechen hält.
+
+Das FastTrack-System
+",
+        ),
+        Italian => t(
+            "La richiesta {request_id} è vicina all'obiettivo di livello di servizio",
+            "Buongiorno,
+
+Il tempo di {clock} della richiesta {request_id} per {tenant} è vicino all'obiettivo di livello di servizio: restano {minutes_left} minuti lavorativi.
+
+Vi preghiamo di occuparvi presto della richiesta, perché il programma mantenga il suo impegno.
+
+Il sistema FastTrack
+",
+        ),
+        Japanese => t(
+            "申請 {request_id} のサービスレベル期限が近づいています",
+            "お疲れさまです。
+
+{tenant} の申請 {request_id} の{clock}までの時間が、サービスレベルの目標に近づいています。残りは営業時間で {minutes_left} 分です。
+
+約束を守れるよう、早めに対応してください。
+
+FastTrack システム
+",
+        ),
+        Korean => t(
+            "요청 {request_id}의 서비스 수준 목표 시간이 임박했습니다",
+            "안녕하세요.
+
+{tenant}의 요청 {request_id}에 대한 {clock} 시간이 서비스 수준 목표에 가까워졌습니다. 남은 시간은 업무 시간 기준 {minutes_left}분입니다.
+
+약속을 지킬 수 있도록 요청을 빨리 처리해 주세요.
+
+FastTrack 시스템
+",
+        ),
+        PortugueseBrazil => t(
+            "A solicitação {request_id} está perto da meta de nível de serviço",
+            "Olá,
+
+O prazo de {clock} da solicitação {request_id} de {tenant} está perto da meta de nível de serviço: restam {minutes_left} minutos úteis.
+
+Trate a solicitação em breve para que o programa cumpra o que prometeu.
+
+O sistema FastTrack
+",
+        ),
+        Spanish => t(
+            "La solicitud {request_id} está cerca de su objetivo de nivel de servicio",
+            "Hola:
+
+El plazo de {clock} de la solicitud {request_id} de {tenant} está cerca de su objetivo de nivel de servicio: quedan {minutes_left} minutos laborables.
+
+Atienda la solicitud pronto para que el programa cumpla su compromiso.
+
+El sistema FastTrack
+",
+        ),
+        Thai => t(
+            "คำขอ {request_id} ใกล้ถึงเป้าหมายระดับบริการแล้ว",
+            "สวัสดีครับ/ค่ะ
+
+เวลา{clock}ของคำขอ {request_id} ของ {tenant} ใกล้ถึงเป้าหมายระดับบริการแล้ว เหลืออีก {minutes_left} นาทีทำการ
+
+โปรดดำเนินการกับคำขอนี้โดยเร็ว เพื่อให้โปรแกรมรักษาคำมั่นไว้ได้
+
+ระบบ FastTrack
+",
+        ),
+        Vietnamese => t(
+            "Yêu cầu {request_id} sắp đến hạn mức dịch vụ",
+            "Xin chào,
+
+Thời hạn {clock} của yêu cầu {request_id} cho {tenant} sắp đến mục tiêu mức dịch vụ: còn {minutes_left} phút làm việc.
+
+Vui lòng xử lý yêu cầu sớm để chương trình giữ đúng cam kết.
+
+Hệ thống FastTrack
+",
+        ),
+    }
+}
+
 /// Every channel a request can come in through (SPEC §3).
 pub(super) const CHANNELS: [&str; 6] = [
     "admin_center_widget",
@@ -1714,6 +1853,29 @@ pub(super) fn channel(code: &str, lang: Language) -> Option<&'static str> {
         ],
     };
     names.get(i).copied()
+}
+
+/// The name of an R15 clock as `lang` reads it.
+pub(super) fn clock(code: &str, lang: Language) -> Option<&'static str> {
+    let names: [&str; 2] = match lang {
+        ChineseTraditional => ["首次回應", "首次會議"],
+        ChineseSimplified => ["首次响应", "首次会议"],
+        English => ["first response", "first meeting"],
+        French => ["première réponse", "première réunion"],
+        German => ["die erste Antwort", "das erste Meeting"],
+        Italian => ["prima risposta", "prima riunione"],
+        Japanese => ["初回回答", "初回ミーティング"],
+        Korean => ["첫 응답", "첫 회의"],
+        PortugueseBrazil => ["primeira resposta", "primeira reunião"],
+        Spanish => ["primera respuesta", "primera reunión"],
+        Thai => ["ตอบกลับครั้งแรก", "ประชุมครั้งแรก"],
+        Vietnamese => ["phản hồi đầu tiên", "cuộc họp đầu tiên"],
+    };
+    match code {
+        "first_response" => Some(names[0]),
+        "first_meeting" => Some(names[1]),
+        _ => None,
+    }
 }
 
 /// What separates the items of a list in `lang`.
