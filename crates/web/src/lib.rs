@@ -1,4 +1,4 @@
-//! fasttrack's HTTP layer: the JSON API with its OpenAPI document, authentication and health.
+//! fasttrack's HTTP layer: the JSON API with its OpenAPI document, authentication, pages and health.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod ics;
 pub mod mail;
+pub mod pages;
 pub mod password;
 pub mod scheduler;
 pub mod state;
@@ -71,6 +72,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(api)
         .merge(widget::routes())
+        .merge(pages::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

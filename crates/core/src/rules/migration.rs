@@ -78,6 +78,7 @@ pub struct MinVersion {
 
 /// R17: every limit of the migration terms, a programme setting; `Default` gives the vendor's values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MigrationLimits {
     /// The weekly window in which batches start; both ends are inside.
     pub window_opens: WeeklyTime,

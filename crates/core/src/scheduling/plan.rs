@@ -73,13 +73,19 @@ pub fn plan_steps(engagement: &Engagement, zone: &TimeZone, now: Timestamp) -> V
 /// stay with the same staff member where their calendar allows (continuity), and fall back to
 /// anyone who speaks the language. Each meeting starts no earlier than its step allows and no
 /// earlier than the previous meeting ends; its search covers `base.horizon_days` from there.
+/// `customer_busy` holds the customer's meetings already booked: nobody attends two at once.
 pub fn propose_plan(
     staff: &[StaffAvailability],
     base: &SlotQuery,
     steps: &[PlanStep],
+    customer_busy: &[(Timestamp, Timestamp)],
 ) -> Result<Vec<ProposedMeeting>, Invalid> {
-    // Proposals occupy their staff in the copy, so that later steps never overlap them.
+    // Proposals occupy their staff in the copy, so that later steps never overlap them; the
+    // customer's own meetings occupy everyone.
     let mut team: Vec<StaffAvailability> = staff.to_vec();
+    for member in &mut team {
+        member.bookings.extend_from_slice(customer_busy);
+    }
     let mut owner: Option<String> = None;
     let mut earliest = base.now;
     let mut out = Vec::with_capacity(steps.len());
@@ -195,7 +201,7 @@ mod tests {
             member("b", "Europe/Berlin", &[SpokenLanguage::Italian]),
         ];
         let steps = plan_steps(&e, &zone, now);
-        let plan = propose_plan(&staff, &query(now), &steps).unwrap();
+        let plan = propose_plan(&staff, &query(now), &steps, &[]).unwrap();
         assert_eq!(plan.len(), steps.len());
         let slots: Vec<&Slot> = plan.iter().map(|p| p.slot.as_ref().unwrap()).collect();
         assert!(slots.iter().all(|s| s.staff_id == slots[0].staff_id));
@@ -211,7 +217,7 @@ mod tests {
         let zone = TimeZone::get("Europe/Rome").unwrap();
         let now: Timestamp = "2026-03-02T08:00:00Z".parse().unwrap();
         let staff = vec![member("a", "Europe/Rome", &[SpokenLanguage::English])];
-        let plan = propose_plan(&staff, &query(now), &plan_steps(&e, &zone, now)).unwrap();
+        let plan = propose_plan(&staff, &query(now), &plan_steps(&e, &zone, now), &[]).unwrap();
         assert!(plan.iter().all(|p| p.slot.is_none()));
     }
 
@@ -236,9 +242,32 @@ mod tests {
                 not_before: "2026-03-04T00:00:00Z".parse().unwrap(),
             },
         ];
-        let plan = propose_plan(&[busy, other], &query(now), &steps).unwrap();
+        let plan = propose_plan(&[busy, other], &query(now), &steps, &[]).unwrap();
         assert_eq!(plan[0].slot.as_ref().unwrap().staff_id, "a");
         assert_eq!(plan[1].slot.as_ref().unwrap().staff_id, "b");
+    }
+
+    #[test]
+    fn r10_no_proposal_overlaps_a_meeting_the_customer_already_has() {
+        let now: Timestamp = "2026-03-02T08:00:00Z".parse().unwrap();
+        let staff = vec![
+            member("a", "Europe/Rome", &[SpokenLanguage::Italian]),
+            member("b", "Europe/Rome", &[SpokenLanguage::Italian]),
+        ];
+        let steps = vec![PlanStep {
+            phase: Phase::Initiate,
+            purpose: "kick-off".into(),
+            not_before: now,
+        }];
+        let free = propose_plan(&staff, &query(now), &steps, &[]).unwrap();
+        let first = free[0].slot.clone().unwrap();
+        let busy = [(first.start, first.end)];
+        let plan = propose_plan(&staff, &query(now), &steps, &busy).unwrap();
+        let s = plan[0].slot.as_ref().unwrap();
+        assert!(
+            s.start >= first.end || s.end <= first.start,
+            "{s:?} overlaps {first:?}"
+        );
     }
 
     const ZONES: [&str; 6] = [
@@ -282,7 +311,7 @@ mod tests {
             let mut q = SlotQuery::new(Language::English, SignedDuration::from_mins(60), customer.clone(), now);
             q.horizon_days = 21;
             let steps = plan_steps(&e, &zone, now);
-            let plan = propose_plan(&staff, &q, &steps).unwrap();
+            let plan = propose_plan(&staff, &q, &steps, &[]).unwrap();
             prop_assert_eq!(plan.len(), steps.len());
             if staff_zones.contains(&customer_zone) {
                 // Office hours shared with the customer: three weeks always hold a free hour.

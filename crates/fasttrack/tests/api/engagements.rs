@@ -681,3 +681,269 @@ async fn r7_templates_are_data_that_admins_replace_and_that_are_validated(app: &
     assert_eq!(e["tracks"][0]["name"], "Tenant baseline");
 }
 on_both!(r7_templates_are_data_that_admins_replace_and_that_are_validated);
+
+async fn r7_template_sets_travel_as_yaml_as_well_as_json(app: &TestApp) {
+    let admin = app.sign_in(&email("programme_admin")).await;
+    let get_yaml = admin
+        .http
+        .get(format!("{}/api/v1/templates?format=yaml", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get_yaml.status(), 200);
+    assert_eq!(
+        get_yaml.headers()["content-type"].to_str().unwrap(),
+        "application/yaml"
+    );
+    let yaml = get_yaml.text().await.unwrap();
+    assert!(yaml.contains("templates:"), "{yaml}");
+    // `Accept: application/yaml` asks for the same.
+    let by_accept = admin
+        .http
+        .get(format!("{}/api/v1/templates", app.base))
+        .header("accept", "application/yaml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_accept.text().await.unwrap(), yaml);
+    let put = |body: String, content_type: &'static str| {
+        let req = admin
+            .http
+            .put(format!("{}/api/v1/templates", app.base))
+            .header("content-type", content_type)
+            .header("x-csrf-token", admin.csrf.clone().unwrap())
+            .body(body);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.text().await.unwrap())
+        }
+    };
+    // A renamed core track, sent as YAML, is stored and plans the next engagement.
+    let first_name = {
+        let j = admin.get("/api/v1/templates").await;
+        j.body["templates"][0]["name"].as_str().unwrap().to_string()
+    };
+    let renamed = yaml.replacen(&first_name, "Baseline from YAML", 1);
+    assert_ne!(renamed, yaml, "the YAML names the first template");
+    let (status, body) = put(renamed, "application/yaml").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Baseline from YAML"));
+    let e = accept_and_open(app, &["service_onboarding"], &["mail"]).await;
+    assert_eq!(e["tracks"][0]["name"], "Baseline from YAML");
+    // A YAML set that is not one is refused, naming the body, and nothing changes.
+    let (status, body) = put("version: 1\ntemplates: 7\n".into(), "application/yaml").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("\"body\""), "{body}");
+    let (status, _) = put("templates = 1".into(), "text/plain").await;
+    assert_eq!(status, 415);
+    let still = admin.get("/api/v1/templates").await;
+    assert_eq!(still.body["templates"][0]["name"], "Baseline from YAML");
+}
+on_both!(r7_template_sets_travel_as_yaml_as_well_as_json);
+
+async fn r17_migration_limits_are_programme_settings_the_planner_applies(app: &TestApp) {
+    let admin = app.sign_in(&email("programme_admin")).await;
+    let staff = app.sign_in(&email("fasttrack_manager")).await;
+    let customer = app.sign_in(&email("customer")).await;
+    let limits = staff.get("/api/v1/settings/migration-limits").await;
+    assert_eq!(limits.status, 200, "{}", limits.body);
+    assert_eq!(limits.body["min_batch_mailboxes"], 35);
+    assert_eq!(limits.body["max_batches_per_day"], 3);
+    assert_eq!(limits.body["notice_days"], 14);
+    let plan = json!({
+        "seats": 2000, "language": "en", "mail_service_onboarded": true,
+        "sources": [{"kind": "exchange", "name": "Exchange 2016", "version": "2016"}],
+        "volumes": {"mailboxes": 40, "users": 40, "gigabytes": 20, "files": 0},
+        "batches": [{"source": 0, "start": monday_after(21), "scheduled_at": null,
+                     "original_count": 40, "added": 0, "removed": 0, "inactive_targets": 0}]
+    });
+    let check = || {
+        customer.post(
+            "/api/v1/migration/check",
+            json!({"org_id": app.seed.cust_a, "plan": plan.clone()}),
+        )
+    };
+    assert_eq!(
+        check().await.status,
+        200,
+        "40 mailboxes pass the default minimum of 35"
+    );
+    // Only programme admins change the limits.
+    let mut raised = limits.body.clone();
+    raised["min_batch_mailboxes"] = json!(50);
+    assert_problem(
+        &staff
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/settings/migration-limits",
+                Some(&raised),
+            )
+            .await,
+        403,
+    );
+    let r = admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/settings/migration-limits",
+            Some(&raised),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["min_batch_mailboxes"], 50);
+    // The planner applies the stored limit from the next check on, and names it.
+    let r = check().await;
+    assert_problem(&r, 422);
+    assert!(
+        r.body["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["limit"] == "min_batch_mailboxes"),
+        "{}",
+        r.body
+    );
+    // Invalid or unknown settings are refused field by field and change nothing.
+    let mut bad = limits.body.clone();
+    bad["max_batches_per_day"] = json!(0);
+    let r = admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/settings/migration-limits",
+            Some(&bad),
+        )
+        .await;
+    assert_problem(&r, 422);
+    assert_eq!(problem_fields(&r), vec!["max_batches_per_day"]);
+    let mut unknown = limits.body.clone();
+    unknown["batches_per_fortnight"] = json!(9);
+    assert_problem(
+        &admin
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/settings/migration-limits",
+                Some(&unknown),
+            )
+            .await,
+        422,
+    );
+    let now = staff.get("/api/v1/settings/migration-limits").await;
+    assert_eq!(now.body["min_batch_mailboxes"], 50);
+    assert_eq!(now.body["max_batches_per_day"], 3);
+}
+on_both!(r17_migration_limits_are_programme_settings_the_planner_applies);
+
+async fn dashboard_page_shows_the_figures_to_staff_after_signing_in(app: &TestApp) {
+    accept_and_open(app, &["service_onboarding"], &["mail"]).await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Not signed in: the page sends the browser to the sign-in form.
+    let r = browser
+        .get(format!("{}/dashboard", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/sign-in?next=/dashboard");
+    let form = browser
+        .get(format!("{}/sign-in?next=/dashboard", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = form
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(token.len(), 64, "{form}");
+    // A form without the token of its cookie is refused.
+    let forged = reqwest::Client::new()
+        .post(format!("{}/sign-in", app.base))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", &email("fasttrack_manager")),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    // A wrong password keeps the e-mail in the form and says what went wrong.
+    let wrong = browser
+        .post(format!("{}/sign-in", app.base))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("next", "/dashboard"),
+            ("email", &email("fasttrack_manager")),
+            ("password", "not it"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let page = wrong.text().await.unwrap();
+    assert!(page.contains("Wrong e-mail or password"), "{page}");
+    assert!(page.contains(&email("fasttrack_manager")));
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let ok = browser
+        .post(format!("{}/sign-in", app.base))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("next", "/dashboard"),
+            ("email", &email("fasttrack_manager")),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers()["location"], "/dashboard");
+    let r = browser
+        .get(format!("{}/dashboard", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let html = r.text().await.unwrap();
+    for text in [
+        "Programme dashboard",
+        "Requests by state",
+        "Requests by language",
+        "Requests by region",
+        "Open engagements by phase",
+        "Demand and capacity by language",
+        "Overdue tasks",
+        "service-level breaches",
+        "<svg",
+        "italian",
+    ] {
+        assert!(html.contains(text), "{text} missing from the dashboard");
+    }
+    // Customers sign in too, but the dashboard is not theirs.
+    let customer = app.sign_in(&email("customer")).await;
+    let r = customer
+        .http
+        .get(format!("{}/dashboard", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+on_both!(dashboard_page_shows_the_figures_to_staff_after_signing_in);

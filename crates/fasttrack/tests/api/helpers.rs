@@ -503,6 +503,18 @@ async fn seed(store: &Store) -> Seed {
     s
 }
 
+/// How many jobs wait in the queue.
+pub async fn pending_jobs(store: &Store) -> i64 {
+    store
+        .job_counts()
+        .await
+        .expect("job counts")
+        .into_iter()
+        .filter(|(s, _)| s == "pending")
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// Asserts that a response is an RFC 9457 problem document with `status`.
 pub fn assert_problem(r: &Res, status: u16) {
     assert_eq!(r.status.as_u16(), status, "body: {}", r.body);

@@ -11,6 +11,7 @@ mod health;
 mod jobs;
 mod meetings;
 mod organizations;
+mod plans;
 mod relationships;
 mod requests;
 mod validation;

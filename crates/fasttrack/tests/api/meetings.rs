@@ -144,9 +144,10 @@ async fn jobs_like(url: &str, prefix: &str) -> Vec<(String, i64, Value)> {
 }
 
 /// Books the first slot offered for `id`; returns the meeting document.
-async fn book_first(c: &Client, id: &str) -> Value {
-    let s = slots(c, id, "limit=1").await;
-    let slot = s.first().expect("a slot");
+/// Books the first offered slot that starts after `after`.
+async fn book_first_after(c: &Client, id: &str, after: Timestamp) -> Value {
+    let s = slots(c, id, "limit=100").await;
+    let slot = s.iter().find(|s| ts(&s["start"]) > after).expect("a slot");
     let r = c
         .post(
             "/api/v1/meetings",
@@ -495,7 +496,9 @@ on_both!(r10_booking_is_atomic_no_double_booking);
 async fn r13_invite_has_online_link_and_no_location(app: &TestApp) {
     let staff = app.sign_in(&email("fasttrack_specialist")).await;
     let id = accepted_request(app, request_body("it", None, &[])).await;
-    let m = book_first(&staff, &id).await;
+    // A slot more than a day ahead, so that its reminder is still to come whatever the hour.
+    let day_after = app.running.state.clock.now() + SignedDuration::from_hours(25);
+    let m = book_first_after(&staff, &id, day_after).await;
     let link = m["online_link"].as_str().unwrap();
     assert!(link.starts_with("https://"), "{link}");
     assert!(m.get("location").is_none());
@@ -541,7 +544,7 @@ async fn r13_invite_has_online_link_and_no_location(app: &TestApp) {
     assert_eq!(reminder.2["template"], "meeting_reminder");
 
     // Rescheduling keeps the UID, raises the SEQUENCE and keeps the old version.
-    let later = slots(&staff, &id, "limit=30").await;
+    let later = slots(&staff, &id, "limit=100").await;
     let new_slot = later
         .iter()
         .find(|s| s["staff_id"] == m["staff_id"] && ts(&s["start"]) > ts(&m["end"]))
@@ -945,3 +948,76 @@ async fn schedule_backlog_books_every_accepted_request_or_says_why(app: &TestApp
     assert_eq!(r.body["state"], "scheduled");
 }
 on_both!(schedule_backlog_books_every_accepted_request_or_says_why);
+
+async fn r15_near_breaches_notify_the_fasttrack_manager_once_per_clock(app: &TestApp) {
+    // Targets that a fortnight nearly uses up: the first-response clock nears its target after
+    // 1,000 business minutes (1% of 100,000), the first-meeting clock never does.
+    let admin = app.sign_in(&email("programme_admin")).await;
+    let s = admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/sla/settings",
+            Some(
+                &json!({"first_response_minutes": 100_000, "first_meeting_minutes": 500_000,
+                         "near_breach_percent": 1}),
+            ),
+        )
+        .await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    let customer = app.sign_in(&email("customer")).await;
+    let r = customer
+        .post("/api/v1/requests", request_body("it", None, &[]))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let now = app.running.state.clock.now();
+    let alerts = fasttrack_web::api::sla::near_breach_alerts(&app.store, now)
+        .await
+        .unwrap();
+    assert!(alerts.is_empty(), "nothing is near breach yet: {alerts:?}");
+    // Two weeks on (the seeded region works 1,020 minutes a week): the first response is near.
+    let later = now + SignedDuration::from_hours(24 * 15);
+    let alerts = fasttrack_web::api::sla::near_breach_alerts(&app.store, later)
+        .await
+        .unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let a = &alerts[0].payload;
+    assert_eq!(a["template"], "sla_near_breach");
+    assert_eq!(a["vars"]["request_id"], json!(id));
+    assert_eq!(a["vars"]["clock"], "first_response");
+    // Nobody owns the request yet: every FastTrack Manager hears of it.
+    assert_eq!(a["to"], json!([email("fasttrack_manager")]));
+    // The mail reads in the tenant's language, with the clock's name translated.
+    let mail = fasttrack_web::mail::render(
+        "sla_near_breach",
+        fasttrack_core::Language::Italian,
+        &a["vars"],
+    )
+    .unwrap();
+    assert!(mail.text.contains("prima risposta"), "{}", mail.text);
+    assert!(mail.text.contains(&id));
+    // The sweep queues it once, however often it runs.
+    let before = crate::helpers::pending_jobs(&app.store).await;
+    for _ in 0..3 {
+        fasttrack::sweeps::sla_near_breach_alerts(&app.store, later)
+            .await
+            .unwrap();
+    }
+    assert_eq!(crate::helpers::pending_jobs(&app.store).await, before + 1);
+    // Once accepted, the first response has happened; its manager owns what is left.
+    let manager = app.sign_in(&email("fasttrack_manager")).await;
+    let a = manager
+        .post(&format!("/api/v1/requests/{id}/accept"), json!({}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let alerts = fasttrack_web::api::sla::near_breach_alerts(&app.store, later)
+        .await
+        .unwrap();
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.payload["vars"]["clock"] != "first_response"),
+        "{alerts:?}"
+    );
+}
+on_both!(r15_near_breaches_notify_the_fasttrack_manager_once_per_clock);

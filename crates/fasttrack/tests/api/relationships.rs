@@ -164,14 +164,7 @@ async fn r16_a_term_over_two_years_is_refused_naming_the_field(app: &TestApp) {
 on_both!(r16_a_term_over_two_years_is_refused_naming_the_field);
 
 async fn r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_each(app: &TestApp) {
-    let pending = |counts: Vec<(String, i64)>| {
-        counts
-            .into_iter()
-            .filter(|(s, _)| s == "pending")
-            .map(|(_, n)| n)
-            .sum::<i64>()
-    };
-    let before = pending(app.store.job_counts().await.unwrap());
+    let before = crate::helpers::pending_jobs(&app.store).await;
     // The seeded live link expires in 100 days: nothing is due yet.
     let now = jiff::Timestamp::now();
     assert_eq!(
@@ -189,12 +182,12 @@ async fn r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_eac
             .unwrap(),
         2
     );
-    assert_eq!(pending(app.store.job_counts().await.unwrap()), before + 2);
+    assert_eq!(crate::helpers::pending_jobs(&app.store).await, before + 2);
     // Sweeping again the same day queues nothing new.
     fasttrack::sweeps::relationship_expiry_warnings(&app.store, at30)
         .await
         .unwrap();
-    assert_eq!(pending(app.store.job_counts().await.unwrap()), before + 2);
+    assert_eq!(crate::helpers::pending_jobs(&app.store).await, before + 2);
     // 7 days before the end: the second warning, again to both sides.
     let at7 = now + day * 94;
     assert_eq!(
@@ -203,6 +196,6 @@ async fn r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_eac
             .unwrap(),
         2
     );
-    assert_eq!(pending(app.store.job_counts().await.unwrap()), before + 4);
+    assert_eq!(crate::helpers::pending_jobs(&app.store).await, before + 4);
 }
 on_both!(r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_each);

@@ -921,6 +921,10 @@ pub struct Dashboard {
     pub engagements_by_phase: BTreeMap<String, i64>,
     pub overdue_tasks: OverdueSummary,
     pub languages: Vec<LanguageLoad>,
+    /// R15: open requests with a breached clock.
+    pub sla_breached: i64,
+    /// R15: open requests with a clock near breach (and none breached).
+    pub sla_near_breach: i64,
 }
 
 fn counts(rows: Vec<fasttrack_store::KeyCount>) -> BTreeMap<String, i64> {
@@ -944,6 +948,11 @@ async fn dashboard(State(state): State<AppState>, caller: Caller) -> ApiResult<J
             "the dashboard is for programme staff".into(),
         ));
     }
+    Ok(Json(dashboard_figures(&state).await?))
+}
+
+/// The dashboard's figures, for the API and the page; the caller has checked it is staff.
+pub async fn dashboard_figures(state: &AppState) -> ApiResult<Dashboard> {
     let store = &state.store;
     let mut delays = store.first_meeting_delays().await?;
     delays.sort_unstable();
@@ -994,7 +1003,15 @@ async fn dashboard(State(state): State<AppState>, caller: Caller) -> ApiResult<J
         e.staff += c.staff;
         e.weekly_capacity += c.weekly_capacity;
     }
-    Ok(Json(Dashboard {
+    let (mut sla_breached, mut sla_near_breach) = (0, 0);
+    for (doc, _) in super::sla::open_clocks(store, state.clock.now(), None).await? {
+        if doc.first_response.breached || doc.first_meeting.breached {
+            sla_breached += 1;
+        } else if doc.first_response.near_breach || doc.first_meeting.near_breach {
+            sla_near_breach += 1;
+        }
+    }
+    Ok(Dashboard {
         requests_by_state: counts(store.count_requests_by("state").await?),
         requests_by_language: counts(store.count_requests_by("language").await?),
         requests_by_region: counts(store.count_requests_by("region").await?),
@@ -1015,5 +1032,7 @@ async fn dashboard(State(state): State<AppState>, caller: Caller) -> ApiResult<J
                 .collect(),
         },
         languages: langs.into_values().collect(),
-    }))
+        sla_breached,
+        sla_near_breach,
+    })
 }

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{authorize_org_id, parse_ts};
+use super::{audit_ctx, authorize_org_id, authorize_programme, parse_ts};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Caller};
 use crate::state::AppState;
@@ -25,6 +25,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(check))
         .routes(routes!(propose))
+        .routes(routes!(get_limits, put_limits))
 }
 
 /// A plan to check: the tenant, and its sources, volumes, batches and file waves.
@@ -125,7 +126,8 @@ async fn check(
         &body.org_id,
     )
     .await?;
-    match check_plan(&body.plan, &MigrationLimits::default(), state.clock.now()) {
+    let limits = limits(&state).await?;
+    match check_plan(&body.plan, &limits, state.clock.now()) {
         Ok(()) => Ok(Json(CheckOk { ok: true }).into_response()),
         Err(vs) => Ok(violations_problem(&vs)),
     }
@@ -155,7 +157,7 @@ async fn propose(
         body.seats,
         start,
         state.clock.now(),
-        &MigrationLimits::default(),
+        &limits(&state).await?,
     )?;
     let out: Vec<ProposedBatch> = batches
         .iter()
@@ -168,4 +170,49 @@ async fn propose(
         total: out.iter().map(|b| b.mailboxes).sum(),
         batches: out,
     }))
+}
+
+/// The key under which the R17 limits are stored.
+const LIMITS_KEY: &str = "migration_limits";
+
+/// R17: the programme's migration limits: the stored setting, else the vendor's defaults.
+pub async fn limits(state: &AppState) -> ApiResult<MigrationLimits> {
+    match state.store.setting(LIMITS_KEY).await? {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| ApiError::Internal(format!("stored migration limits: {e}"))),
+        None => Ok(MigrationLimits::default()),
+    }
+}
+
+/// R17: every limit the batch planner applies (the vendor's defaults until an admin changes them):
+/// the weekly window, batches a day, notice, add and remove deadlines, the batch minimum, daily
+/// caps by tenant size, the file size limit, the R1 seat threshold and the source versions.
+#[utoipa::path(get, path = "/api/v1/settings/migration-limits", tag = "migration",
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+async fn get_limits(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    authorize_programme(&state, &caller, Action::Read, Resource::ProgrammeSettings)?;
+    let l = limits(&state).await?;
+    serde_json::to_value(&l)
+        .map(Json)
+        .map_err(|e| ApiError::Internal(format!("migration limits: {e}")))
+}
+
+/// R17: replaces the migration limits (programme admins); invalid values are refused field by
+/// field (422) and change nothing. The planner applies them from the next check on.
+#[utoipa::path(put, path = "/api/v1/settings/migration-limits", tag = "migration", request_body = Object,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn put_limits(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(limits): ApiJson<MigrationLimits>,
+) -> ApiResult<Json<Value>> {
+    let grant = authorize_programme(&state, &caller, Action::Update, Resource::ProgrammeSettings)?;
+    limits.validate()?;
+    let value = serde_json::to_value(&limits)
+        .map_err(|e| ApiError::Internal(format!("migration limits: {e}")))?;
+    state
+        .store
+        .save_setting(LIMITS_KEY, &value, &audit_ctx(&state, &caller, &grant))
+        .await?;
+    Ok(Json(value))
 }

@@ -9,7 +9,7 @@ use fasttrack_core::scheduling::{
     plan_steps, propose_plan, PlanStep, SlotQuery, DEFAULT_GRID_MINUTES, DEFAULT_HORIZON_DAYS,
 };
 use fasttrack_core::Role;
-use fasttrack_store::{AuditCtx, MeetingPlanRow, Organization, Request};
+use fasttrack_store::{AuditCtx, MeetingFilter, MeetingPlanRow, Organization, Page, Request};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,9 +24,9 @@ use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(get_plan))
-        .routes(routes!(repropose))
-        .routes(routes!(confirm))
+        .routes(routes!(get_meeting_plan))
+        .routes(routes!(propose_meeting_plan))
+        .routes(routes!(confirm_meeting_plan))
 }
 
 /// Every planned meeting lasts an hour.
@@ -154,7 +154,36 @@ async fn propose(
             now,
         )
     };
-    let proposed = propose_plan(&team.staff, &query, &steps)?;
+    // The customer attends every meeting of the request: none may overlap another.
+    let mut busy = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state
+            .store
+            .list_meetings(
+                &MeetingFilter {
+                    request_id: Some(r.id.clone()),
+                    state: Some("booked".into()),
+                    ..MeetingFilter::default()
+                },
+                &Page {
+                    after: after.take(),
+                    limit: 200,
+                },
+            )
+            .await?;
+        for m in &page.items {
+            busy.push((
+                scheduler::instant(m.starts_at)?,
+                scheduler::instant(m.ends_at)?,
+            ));
+        }
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let proposed = propose_plan(&team.staff, &query, &steps, &busy)?;
     let mut meetings = kept;
     for p in proposed {
         let m = match p.slot {
@@ -259,7 +288,7 @@ async fn load(
 /// per phase, each with its staff member and times in the customer's zone and in UTC.
 #[utoipa::path(get, path = "/api/v1/requests/{id}/meeting-plan", tag = "meetings", params(("id" = String, Path)),
     responses((status = 200, body = MeetingPlanDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_plan(
+async fn get_meeting_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -276,7 +305,7 @@ async fn get_plan(
 /// Proposes new times for every meeting of the plan not booked yet (booked ones stay).
 #[utoipa::path(post, path = "/api/v1/requests/{id}/meeting-plan/propose", tag = "meetings", params(("id" = String, Path)),
     responses((status = 200, body = MeetingPlanDoc), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-async fn repropose(
+async fn propose_meeting_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -310,7 +339,7 @@ async fn repropose(
 #[utoipa::path(post, path = "/api/v1/requests/{id}/meeting-plan/confirm", tag = "meetings", params(("id" = String, Path)),
     responses((status = 200, body = MeetingPlanDoc), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn confirm(
+async fn confirm_meeting_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
