@@ -198,28 +198,35 @@ impl FromRequestParts<AppState> for Caller {
             }
             return Caller::from_user(user, None);
         }
-        let Some(cookie) = cookie(parts, SESSION_COOKIE) else {
-            return Err(ApiError::Unauthenticated);
-        };
-        let session = state
-            .store
-            .find_session(&hash_secret(cookie), state.clock.now_secs())
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let caller = session_caller(parts, state).await?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
             let sent = parts
                 .headers
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok());
-            if sent != Some(session.csrf_token.as_str()) {
+            if sent != caller.csrf.as_deref() {
                 return Err(ApiError::Csrf);
             }
         }
-        let user = state.store.get_user(&session.user_id).await?;
-        if user.disabled {
-            return Err(ApiError::Unauthenticated);
-        }
-        Caller::from_user(user, Some(session.csrf_token))
+        Ok(caller)
     }
+}
+
+/// The user of the session cookie, without a CSRF check: the pages check the token their
+/// forms carry instead of a header.
+pub async fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let Some(cookie) = cookie(parts, SESSION_COOKIE) else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let session = state
+        .store
+        .find_session(&hash_secret(cookie), state.clock.now_secs())
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let user = state.store.get_user(&session.user_id).await?;
+    if user.disabled {
+        return Err(ApiError::Unauthenticated);
+    }
+    Caller::from_user(user, Some(session.csrf_token))
 }

@@ -6,9 +6,9 @@ pub mod error;
 pub mod extract;
 pub mod ics;
 pub mod mail;
-pub mod pages;
 pub mod password;
 pub mod scheduler;
+pub mod site;
 pub mod state;
 pub mod timeline;
 pub mod widget;
@@ -72,7 +72,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(api)
         .merge(widget::routes())
-        .merge(pages::routes())
+        .merge(site::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

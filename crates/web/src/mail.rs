@@ -88,6 +88,11 @@ pub const TEMPLATES: [Template; 10] = [
     },
 ];
 
+/// A wall-clock date and time as a reader of `lang` writes it (for the pages too).
+pub fn local_date_time(dt: jiff::civil::DateTime, lang: Language) -> String {
+    texts::date_time(dt, lang)
+}
+
 /// Renders `template` in `language` with `vars` (a JSON object); an error names what is wrong
 /// (unknown template, missing variable), which retrying cannot fix.
 pub fn render(template: &str, language: Language, vars: &Value) -> Result<Rendered, String> {

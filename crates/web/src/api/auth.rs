@@ -141,7 +141,7 @@ pub async fn check_credentials(
 /// Signs in with e-mail and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignIn, security(()),
     responses((status = 200, body = SignedIn), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
-async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<SignIn>,
@@ -166,7 +166,7 @@ async fn sign_in(
 
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", responses((status = 204)))]
-async fn sign_out(
+pub(crate) async fn sign_out(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -190,7 +190,7 @@ async fn sign_out(
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = UserDoc), (status = 401, body = crate::error::Problem)))]
-async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserDoc>> {
+pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserDoc>> {
     let profile = state.store.get_staff_profile(&caller.user.id).await?;
     Ok(Json(UserDoc::from_parts(caller.user, profile)))
 }
@@ -230,7 +230,7 @@ pub struct NewToken {
 
 /// The caller's API tokens.
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "auth", responses((status = 200, body = Vec<TokenDoc>)))]
-async fn list_tokens(
+pub(crate) async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<TokenDoc>>> {
@@ -241,7 +241,7 @@ async fn list_tokens(
 /// Creates a personal API token; its secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "auth", request_body = NewToken,
     responses((status = 201, body = TokenDoc), (status = 422, body = crate::error::Problem)))]
-async fn create_token(
+pub(crate) async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewToken>,
@@ -261,7 +261,7 @@ async fn create_token(
 /// Revokes one of the caller's tokens; it stops working at once.
 #[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "auth", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn revoke_token(
+pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

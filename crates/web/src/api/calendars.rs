@@ -49,7 +49,7 @@ pub struct HolidayList {
     pub holidays: Vec<HolidayDoc>,
 }
 
-async fn holiday_list(state: &AppState, region_id: &str) -> ApiResult<HolidayList> {
+pub(crate) async fn holiday_list(state: &AppState, region_id: &str) -> ApiResult<HolidayList> {
     let holidays = state
         .store
         .list_holidays(region_id)
@@ -69,7 +69,7 @@ async fn holiday_list(state: &AppState, region_id: &str) -> ApiResult<HolidayLis
 /// A region's public holidays, by date.
 #[utoipa::path(get, path = "/api/v1/regions/{id}/holidays", tag = "regions", params(("id" = String, Path)),
     responses((status = 200, body = HolidayList), (status = 404, body = crate::error::Problem)))]
-async fn list_holidays(
+pub(crate) async fn list_holidays(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -83,7 +83,7 @@ async fn list_holidays(
 #[utoipa::path(post, path = "/api/v1/regions/{id}/holidays", tag = "regions", params(("id" = String, Path)),
     request_body = Vec<HolidayDoc>,
     responses((status = 200, body = HolidayList), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn add_holidays(
+pub(crate) async fn add_holidays(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -117,7 +117,7 @@ async fn add_holidays(
     save(&state, &caller, &grant, &id, days).await
 }
 
-async fn save(
+pub(crate) async fn save(
     state: &AppState,
     caller: &Caller,
     grant: &Grant,
@@ -137,7 +137,7 @@ async fn save(
     request_body(content = String, content_type = "text/calendar"),
     responses((status = 200, body = HolidayList), (status = 404, body = crate::error::Problem),
               (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn import_holidays_ics(
+pub(crate) async fn import_holidays_ics(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -177,7 +177,7 @@ async fn import_holidays_ics(
 #[utoipa::path(delete, path = "/api/v1/regions/{id}/holidays/{day}", tag = "regions",
     params(("id" = String, Path), ("day" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn delete_holiday(
+pub(crate) async fn delete_holiday(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, day)): Path<(String, String)>,
@@ -191,7 +191,7 @@ async fn delete_holiday(
 }
 
 /// Staff manage their own time off; programme admins anyone's. Returns the grant for auditing.
-async fn authorize_staff(
+pub(crate) async fn authorize_staff(
     state: &AppState,
     caller: &Caller,
     user_id: &str,
@@ -247,7 +247,7 @@ pub struct TimeOffCreate {
 /// A staff member's time off from now on.
 #[utoipa::path(get, path = "/api/v1/staff/{id}/time-off", tag = "staff", params(("id" = String, Path)),
     responses((status = 200, body = Vec<TimeOffDoc>), (status = 404, body = crate::error::Problem)))]
-async fn list_time_off(
+pub(crate) async fn list_time_off(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -265,7 +265,7 @@ async fn list_time_off(
 #[utoipa::path(post, path = "/api/v1/staff/{id}/time-off", tag = "staff", params(("id" = String, Path)),
     request_body = TimeOffCreate,
     responses((status = 201, body = TimeOffDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn add_time_off(
+pub(crate) async fn add_time_off(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -315,7 +315,7 @@ fn first(i: Invalid) -> String {
 #[utoipa::path(delete, path = "/api/v1/staff/{id}/time-off/{time_off_id}", tag = "staff",
     params(("id" = String, Path), ("time_off_id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn delete_time_off(
+pub(crate) async fn delete_time_off(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, time_off_id)): Path<(String, String)>,
@@ -374,7 +374,7 @@ fn intervals(v: &[(Timestamp, Timestamp)]) -> Vec<Interval> {
 /// R10/R12: a staff member's business hours, time off, bookings and free time in a window.
 #[utoipa::path(get, path = "/api/v1/staff/{id}/availability", tag = "staff", params(("id" = String, Path), AvailabilityQuery),
     responses((status = 200, body = AvailabilityDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn availability(
+pub(crate) async fn availability(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -120,7 +120,7 @@ pub struct PlanUpdate {
 
 /// Every service.
 #[utoipa::path(get, path = "/api/v1/services", tag = "catalogue", responses((status = 200, body = Vec<ServiceDoc>)))]
-async fn list_services(
+pub(crate) async fn list_services(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<ServiceDoc>>> {
@@ -139,7 +139,7 @@ async fn list_services(
 /// Adds a service (programme admins).
 #[utoipa::path(post, path = "/api/v1/services", tag = "catalogue", request_body = ServiceCreate,
     responses((status = 201, body = ServiceDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn create_service(
+pub(crate) async fn create_service(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<ServiceCreate>,
@@ -180,7 +180,7 @@ async fn create_service(
 /// One service.
 #[utoipa::path(get, path = "/api/v1/services/{id}", tag = "catalogue", params(("id" = String, Path)),
     responses((status = 200, body = ServiceDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_service(
+pub(crate) async fn get_service(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -192,7 +192,7 @@ async fn get_service(
 /// Changes a service (programme admins).
 #[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "catalogue", params(("id" = String, Path)), request_body = ServiceUpdate,
     responses((status = 200, body = ServiceDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn update_service(
+pub(crate) async fn update_service(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -222,7 +222,7 @@ async fn update_service(
     Ok(Json(saved.into()))
 }
 
-async fn check_services(
+pub(crate) async fn check_services(
     state: &AppState,
     errs: &mut Errors,
     services: &[String],
@@ -247,7 +247,7 @@ async fn check_services(
 
 /// Every plan with its eligible services.
 #[utoipa::path(get, path = "/api/v1/plans", tag = "catalogue", responses((status = 200, body = Vec<PlanDoc>)))]
-async fn list_plans(
+pub(crate) async fn list_plans(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<PlanDoc>>> {
@@ -266,7 +266,7 @@ async fn list_plans(
 /// Adds a plan (programme admins).
 #[utoipa::path(post, path = "/api/v1/plans", tag = "catalogue", request_body = PlanCreate,
     responses((status = 201, body = PlanDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn create_plan(
+pub(crate) async fn create_plan(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<PlanCreate>,
@@ -305,7 +305,7 @@ async fn create_plan(
 /// One plan.
 #[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "catalogue", params(("id" = String, Path)),
     responses((status = 200, body = PlanDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_plan(
+pub(crate) async fn get_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -317,7 +317,7 @@ async fn get_plan(
 /// Changes a plan (programme admins).
 #[utoipa::path(patch, path = "/api/v1/plans/{id}", tag = "catalogue", params(("id" = String, Path)), request_body = PlanUpdate,
     responses((status = 200, body = PlanDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn update_plan(
+pub(crate) async fn update_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -197,7 +197,7 @@ fn today_for(org: &Organization, now: Timestamp) -> Date {
         .unwrap_or_else(|_| now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
 }
 
-async fn engagement_doc(
+pub(crate) async fn engagement_doc(
     state: &AppState,
     s: StoredEngagement,
     today: Date,
@@ -288,7 +288,7 @@ async fn engagement_doc(
 }
 
 /// R1: whether the tenant has a current subscription now.
-async fn subscription_current(state: &AppState, org_id: &str, now: Timestamp) -> ApiResult<bool> {
+pub(crate) async fn subscription_current(state: &AppState, org_id: &str, now: Timestamp) -> ApiResult<bool> {
     let subs = state
         .store
         .subscription_facts(org_id)
@@ -313,7 +313,7 @@ async fn subscription_current(state: &AppState, org_id: &str, now: Timestamp) ->
 
 /// R1: pauses an open engagement whose tenant's subscription is no longer current, and resumes it
 /// once it is again; computed on every read and persisted (audited) when it changes. Nothing is deleted.
-async fn sync_pause(state: &AppState, s: StoredEngagement) -> ApiResult<StoredEngagement> {
+pub(crate) async fn sync_pause(state: &AppState, s: StoredEngagement) -> ApiResult<StoredEngagement> {
     if s.row.state == "completed" {
         return Ok(s);
     }
@@ -335,7 +335,7 @@ async fn sync_pause(state: &AppState, s: StoredEngagement) -> ApiResult<StoredEn
 }
 
 /// Loads an engagement the caller may `action`, with its tenant and grant, its pause brought up to date.
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -361,7 +361,7 @@ async fn load(
 }
 
 /// The R6 view of the caller: a partner here already holds `own_tenant_tasks` (the policy asks for it).
-async fn task_actor(state: &AppState, caller: &Caller, org: &Organization) -> ApiResult<TaskActor> {
+pub(crate) async fn task_actor(state: &AppState, caller: &Caller, org: &Organization) -> ApiResult<TaskActor> {
     let may_own = if caller.role() == Role::PartnerUser {
         partner_link(state, &caller.user.org_id, &org.id)
             .await?
@@ -483,7 +483,7 @@ pub struct EngagementQuery {
 /// Engagements: all for staff, the tenant's own for customers, live customers' for partners (R9).
 #[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements", params(EngagementQuery),
     responses((status = 200, body = EngagementPage), (status = 422, body = crate::error::Problem)))]
-async fn list_engagements(
+pub(crate) async fn list_engagements(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<EngagementQuery>,
@@ -536,7 +536,7 @@ async fn list_engagements(
 /// risks and progress per track and phase.
 #[utoipa::path(get, path = "/api/v1/engagements/{id}", tag = "engagements", params(("id" = String, Path)),
     responses((status = 200, body = EngagementDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_engagement(
+pub(crate) async fn get_engagement(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -549,7 +549,7 @@ async fn get_engagement(
 /// Staff open (or extend) the tenant's engagement for an accepted request explicitly.
 #[utoipa::path(post, path = "/api/v1/requests/{id}/engagement", tag = "engagements", params(("id" = String, Path)),
     responses((status = 200, body = EngagementDoc), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-async fn open_for_request(
+pub(crate) async fn open_for_request(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -599,7 +599,7 @@ pub struct GuidanceBody {
 
 /// Turns a refused task operation into the API's error; R6 refusals are audited first, in a
 /// transaction of their own, so an attempt to act on the customer's behalf leaves a trace.
-async fn refused(
+pub(crate) async fn refused(
     state: &AppState,
     ctx: &AuditCtx,
     s: &StoredEngagement,
@@ -636,7 +636,7 @@ async fn refused(
 }
 
 /// Runs a task operation on the engagement and persists it, or reports (and for R6 audits) the refusal.
-async fn task_op(
+pub(crate) async fn task_op(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -686,7 +686,7 @@ async fn task_op(
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/tasks/{task}/complete", tag = "engagements",
     params(("id" = String, Path), ("task" = String, Path)),
     responses((status = 200, body = EngagementDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn complete_task(
+pub(crate) async fn complete_task(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, task)): Path<(String, String)>,
@@ -711,7 +711,7 @@ async fn complete_task(
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/tasks/{task}/complete-out-of-order", tag = "engagements",
     params(("id" = String, Path), ("task" = String, Path)), request_body = ReasonBody,
     responses((status = 200, body = EngagementDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn complete_out_of_order(
+pub(crate) async fn complete_out_of_order(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, task)): Path<(String, String)>,
@@ -729,7 +729,7 @@ async fn complete_out_of_order(
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/tasks/{task}/skip", tag = "engagements",
     params(("id" = String, Path), ("task" = String, Path)), request_body = ReasonBody,
     responses((status = 200, body = EngagementDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn skip_task(
+pub(crate) async fn skip_task(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, task)): Path<(String, String)>,
@@ -755,7 +755,7 @@ async fn skip_task(
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/tasks/{task}/comments", tag = "engagements",
     params(("id" = String, Path), ("task" = String, Path)), request_body = CommentBody,
     responses((status = 201, body = CommentDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn comment_task(
+pub(crate) async fn comment_task(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, task)): Path<(String, String)>,
@@ -786,7 +786,7 @@ async fn comment_task(
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/tasks/{task}/guidance", tag = "engagements",
     params(("id" = String, Path), ("task" = String, Path)), request_body = GuidanceBody,
     responses((status = 200, body = EngagementDoc), (status = 422, body = crate::error::Problem)))]
-async fn attach_guidance(
+pub(crate) async fn attach_guidance(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, task)): Path<(String, String)>,
@@ -840,7 +840,7 @@ async fn attach_guidance(
 /// The engagement's timeline (SVG, Gantt-like): tracks as lanes, phases as bars, today, overdue tasks, meetings.
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/timeline.svg", tag = "engagements", params(("id" = String, Path)),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = crate::error::Problem)))]
-async fn timeline_svg(
+pub(crate) async fn timeline_svg(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -942,7 +942,7 @@ fn spoken_name(tag: &str) -> String {
 /// meeting; engagements by phase; overdue tasks; demand per language against staff capacity.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "engagements",
     responses((status = 200, body = Dashboard), (status = 403, body = crate::error::Problem)))]
-async fn dashboard(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Dashboard>> {
+pub(crate) async fn dashboard(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Dashboard>> {
     if !caller.role().is_programme() {
         return Err(ApiError::Forbidden(
             "the dashboard is for programme staff".into(),

@@ -35,7 +35,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Loads a request and its tenant, and checks that the caller may `action` its meetings.
-async fn load_request(
+pub(crate) async fn load_request(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -97,7 +97,7 @@ pub struct SlotList {
 #[utoipa::path(get, path = "/api/v1/requests/{id}/slots", tag = "meetings",
     params(("id" = String, Path), SlotParams),
     responses((status = 200, body = SlotList), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn slots(
+pub(crate) async fn slots(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -266,7 +266,7 @@ fn request_field(e: ApiError) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/meetings", tag = "meetings", request_body = MeetingCreate,
     responses((status = 201, body = MeetingDoc), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn book_meeting(
+pub(crate) async fn book_meeting(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<MeetingCreate>,
@@ -328,7 +328,7 @@ pub struct MeetingQuery {
 /// (name `request_id`).
 #[utoipa::path(get, path = "/api/v1/meetings", tag = "meetings", params(MeetingQuery),
     responses((status = 200, body = MeetingPage), (status = 422, body = crate::error::Problem)))]
-async fn list_meetings(
+pub(crate) async fn list_meetings(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<MeetingQuery>,
@@ -370,7 +370,7 @@ async fn list_meetings(
 }
 
 /// Loads a meeting the caller may `action`, with its request and tenant.
-async fn load_meeting(
+pub(crate) async fn load_meeting(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -387,7 +387,7 @@ async fn load_meeting(
 
 /// The invite of a meeting as `text/calendar`: `METHOD:CANCEL` once cancelled, else
 /// `METHOD:REQUEST` for its latest version.
-async fn invite_response(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Response> {
+pub(crate) async fn invite_response(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Response> {
     let (mut m, _, org, _) = load_meeting(state, caller, id, Action::Read).await?;
     // A rescheduled version points at the current one: serve what calendars should show now.
     let mut hops = 0;
@@ -441,7 +441,7 @@ async fn invite_response(state: &AppState, caller: &Caller, id: &str) -> ApiResu
     responses((status = 200, description = "The meeting, or its invite when the path ends in `.ics`",
                content((MeetingDoc = "application/json"), (String = "text/calendar"))),
               (status = 404, body = crate::error::Problem)))]
-async fn get_meeting(
+pub(crate) async fn get_meeting(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -457,7 +457,7 @@ async fn get_meeting(
 /// The meeting's calendar invite (RFC 5545, `text/calendar; method=REQUEST` or `CANCEL`).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/invite.ics", tag = "meetings", params(("id" = String, Path)),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = crate::error::Problem)))]
-async fn get_invite(
+pub(crate) async fn get_invite(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -483,7 +483,7 @@ pub struct RescheduleBody {
     request_body = RescheduleBody,
     responses((status = 200, body = MeetingDoc), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn reschedule_meeting(
+pub(crate) async fn reschedule_meeting(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -531,7 +531,7 @@ pub struct CancelBody {
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/cancel", tag = "meetings", params(("id" = String, Path)),
     request_body = CancelBody,
     responses((status = 200, body = MeetingDoc), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-async fn cancel_meeting(
+pub(crate) async fn cancel_meeting(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -633,7 +633,7 @@ impl From<scheduler::BacklogOutcome> for BacklogReport {
 /// fairly across staff, and reports each request it could not place and why.
 #[utoipa::path(post, path = "/api/v1/admin/schedule-backlog", tag = "meetings", request_body = BacklogBody,
     responses((status = 200, body = BacklogReport), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn schedule_backlog(
+pub(crate) async fn schedule_backlog(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<BacklogBody>,

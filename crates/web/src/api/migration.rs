@@ -113,7 +113,7 @@ fn violations_problem(vs: &[RuleViolation]) -> Response {
 /// R17 (with R1 and R11): checks a batch schedule against every limit; 422 lists each broken one.
 #[utoipa::path(post, path = "/api/v1/migration/check", tag = "migration", request_body = CheckBody,
     responses((status = 200, body = CheckOk), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn check(
+pub(crate) async fn check(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CheckBody>,
@@ -136,7 +136,7 @@ async fn check(
 /// R17: proposes batches for a mailbox count from a start date that keep every limit.
 #[utoipa::path(post, path = "/api/v1/migration/propose", tag = "migration", request_body = ProposeBody,
     responses((status = 200, body = Proposal), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn propose(
+pub(crate) async fn propose(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<ProposeBody>,
@@ -189,7 +189,7 @@ pub async fn limits(state: &AppState) -> ApiResult<MigrationLimits> {
 /// caps by tenant size, the file size limit, the R1 seat threshold and the source versions.
 #[utoipa::path(get, path = "/api/v1/settings/migration-limits", tag = "migration",
     responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
-async fn get_limits(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub(crate) async fn get_limits(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     authorize_programme(&state, &caller, Action::Read, Resource::ProgrammeSettings)?;
     let l = limits(&state).await?;
     serde_json::to_value(&l)
@@ -201,7 +201,7 @@ async fn get_limits(State(state): State<AppState>, caller: Caller) -> ApiResult<
 /// field (422) and change nothing. The planner applies them from the next check on.
 #[utoipa::path(put, path = "/api/v1/settings/migration-limits", tag = "migration", request_body = Object,
     responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn put_limits(
+pub(crate) async fn put_limits(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(limits): ApiJson<MigrationLimits>,

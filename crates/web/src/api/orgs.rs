@@ -48,7 +48,7 @@ pub struct TenantServiceDoc {
 /// live relationship, the programme). The partner's "Services" view and the deployment cards.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/services", tag = "organizations", params(("id" = String, Path)),
     responses((status = 200, body = Vec<TenantServiceDoc>), (status = 404, body = crate::error::Problem)))]
-async fn tenant_services(
+pub(crate) async fn tenant_services(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -239,7 +239,7 @@ fn check_language(errs: &mut Errors, l: &str) -> Option<String> {
     }
 }
 
-async fn check_refs(
+pub(crate) async fn check_refs(
     state: &AppState,
     errs: &mut Errors,
     region: Option<&str>,
@@ -267,7 +267,7 @@ async fn check_refs(
 /// their customers (through live relationships) and the directory; the programme sees all.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(OrgQuery),
     responses((status = 200, body = OrgPage), (status = 401, body = crate::error::Problem)))]
-async fn list_orgs(
+pub(crate) async fn list_orgs(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<OrgQuery>,
@@ -298,7 +298,7 @@ async fn list_orgs(
 /// Creates an organization (programme admins).
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = OrgCreate,
     responses((status = 201, body = OrgDoc), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn create_org(
+pub(crate) async fn create_org(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<OrgCreate>,
@@ -367,7 +367,7 @@ async fn create_org(
 /// One organization (404 when the caller may not see it).
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = String, Path)),
     responses((status = 200, body = OrgDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_org(
+pub(crate) async fn get_org(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -388,7 +388,7 @@ async fn get_org(
 /// Changes an organization (its own admins, or programme admins).
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = String, Path)), request_body = OrgUpdate,
     responses((status = 200, body = OrgDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn update_org(
+pub(crate) async fn update_org(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

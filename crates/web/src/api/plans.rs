@@ -114,7 +114,7 @@ fn plan_state(meetings: &[PlannedMeetingDoc]) -> &'static str {
 
 /// Proposes slots for every meeting of the plan that is not booked yet, keeping the booked
 /// ones; the caller stores the plan. Steps come from the engagement's tasks (R5).
-async fn propose(
+pub(crate) async fn propose(
     state: &AppState,
     r: &Request,
     engagement_id: &str,
@@ -272,7 +272,7 @@ pub async fn propose_after_accept(state: &AppState, r: &Request, caller: &Caller
     }
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -288,7 +288,7 @@ async fn load(
 /// per phase, each with its staff member and times in the customer's zone and in UTC.
 #[utoipa::path(get, path = "/api/v1/requests/{id}/meeting-plan", tag = "meetings", params(("id" = String, Path)),
     responses((status = 200, body = MeetingPlanDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_meeting_plan(
+pub(crate) async fn get_meeting_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -305,7 +305,7 @@ async fn get_meeting_plan(
 /// Proposes new times for every meeting of the plan not booked yet (booked ones stay).
 #[utoipa::path(post, path = "/api/v1/requests/{id}/meeting-plan/propose", tag = "meetings", params(("id" = String, Path)),
     responses((status = 200, body = MeetingPlanDoc), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-async fn propose_meeting_plan(
+pub(crate) async fn propose_meeting_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -339,7 +339,7 @@ async fn propose_meeting_plan(
 #[utoipa::path(post, path = "/api/v1/requests/{id}/meeting-plan/confirm", tag = "meetings", params(("id" = String, Path)),
     responses((status = 200, body = MeetingPlanDoc), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn confirm_meeting_plan(
+pub(crate) async fn confirm_meeting_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -106,7 +106,7 @@ pub fn check_hours(errs: &mut Errors, hours: &WorkingHours) {
 
 /// Every region.
 #[utoipa::path(get, path = "/api/v1/regions", tag = "regions", responses((status = 200, body = Vec<RegionDoc>)))]
-async fn list_regions(
+pub(crate) async fn list_regions(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<RegionDoc>>> {
@@ -122,7 +122,7 @@ async fn list_regions(
 /// Adds a region (programme admins).
 #[utoipa::path(post, path = "/api/v1/regions", tag = "regions", request_body = RegionCreate,
     responses((status = 201, body = RegionDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn create_region(
+pub(crate) async fn create_region(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<RegionCreate>,
@@ -162,7 +162,7 @@ async fn create_region(
 /// One region.
 #[utoipa::path(get, path = "/api/v1/regions/{id}", tag = "regions", params(("id" = String, Path)),
     responses((status = 200, body = RegionDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_region(
+pub(crate) async fn get_region(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -121,7 +121,7 @@ pub struct ExtendBody {
 /// Relationships the caller is party to (all of them for the programme).
 #[utoipa::path(get, path = "/api/v1/relationships", tag = "relationships", params(RelationshipQuery),
     responses((status = 200, body = RelationshipPage)))]
-async fn list_relationships(
+pub(crate) async fn list_relationships(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<RelationshipQuery>,
@@ -156,7 +156,7 @@ async fn list_relationships(
 /// R16: a partner asks a customer for a relationship.
 #[utoipa::path(post, path = "/api/v1/relationships", tag = "relationships", request_body = AskBody,
     responses((status = 201, body = RelationshipDoc), (status = 422, body = crate::error::Problem)))]
-async fn ask_relationship(
+pub(crate) async fn ask_relationship(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<AskBody>,
@@ -237,7 +237,7 @@ async fn ask_relationship(
 /// One relationship (either party, or the programme).
 #[utoipa::path(get, path = "/api/v1/relationships/{id}", tag = "relationships", params(("id" = String, Path)),
     responses((status = 200, body = RelationshipDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_relationship(
+pub(crate) async fn get_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -247,7 +247,7 @@ async fn get_relationship(
 }
 
 /// Fetches a relationship the caller is party to; anything else is 404.
-async fn load_as_party(
+pub(crate) async fn load_as_party(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -261,7 +261,7 @@ async fn load_as_party(
 }
 
 /// Applies a core transition as the customer (or the programme), persists it and returns it.
-async fn transition(
+pub(crate) async fn transition(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -319,7 +319,7 @@ async fn transition(
 /// R16: the customer approves a pending ask (scopes and term may be narrowed).
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/approve", tag = "relationships", params(("id" = String, Path)), request_body = ApproveBody,
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn approve_relationship(
+pub(crate) async fn approve_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -341,7 +341,7 @@ async fn approve_relationship(
 /// R16: the customer refuses a pending ask.
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/decline", tag = "relationships", params(("id" = String, Path)),
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn decline_relationship(
+pub(crate) async fn decline_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -357,7 +357,7 @@ async fn decline_relationship(
 /// R16: the customer extends an active relationship (at most two years from now).
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/extend", tag = "relationships", params(("id" = String, Path)), request_body = ExtendBody,
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn extend_relationship(
+pub(crate) async fn extend_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -374,7 +374,7 @@ async fn extend_relationship(
 /// R16: either side ends the relationship at once; it stops granting anything on the next call.
 #[utoipa::path(post, path = "/api/v1/relationships/{id}/end", tag = "relationships", params(("id" = String, Path)),
     responses((status = 200, body = RelationshipDoc), (status = 409, body = crate::error::Problem)))]
-async fn end_relationship(
+pub(crate) async fn end_relationship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -170,7 +170,7 @@ fn mail(
 }
 
 /// Everything the intake rules need about a tenant, fetched from the store.
-async fn tenant_facts(
+pub(crate) async fn tenant_facts(
     state: &AppState,
     org: &Organization,
     now: Timestamp,
@@ -335,7 +335,7 @@ fn json_text<T: Serialize>(v: &T) -> String {
 /// relationship's scopes). Refusals name the rule (R1, R2, R8, R9, R11, R17) and the field.
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = RequestCreate,
     responses((status = 201, body = RequestDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn file_request(
+pub(crate) async fn file_request(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<RequestCreate>,
@@ -430,7 +430,7 @@ pub struct RequestQuery {
 /// their live customers and those they filed).
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(RequestQuery),
     responses((status = 200, body = RequestPage), (status = 422, body = crate::error::Problem)))]
-async fn list_requests(
+pub(crate) async fn list_requests(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<RequestQuery>,
@@ -486,7 +486,7 @@ async fn list_requests(
 }
 
 /// Loads a request the caller may act on (`action`), with its tenant and the grant.
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -502,7 +502,7 @@ async fn load(
 /// One request with its history.
 #[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "requests", params(("id" = String, Path)),
     responses((status = 200, body = RequestDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_request(
+pub(crate) async fn get_request(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -528,7 +528,7 @@ async fn get_request(
 
 /// Applies a lifecycle event and persists it with its mails.
 #[allow(clippy::too_many_arguments)]
-async fn change(
+pub(crate) async fn change(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -624,7 +624,7 @@ pub struct MessageBody {
 /// Staff accept a request, assigning a FastTrack Manager.
 #[utoipa::path(post, path = "/api/v1/requests/{id}/accept", tag = "requests", params(("id" = String, Path)), request_body = AcceptBody,
     responses((status = 200, body = RequestDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn accept(
+pub(crate) async fn accept(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -697,7 +697,7 @@ async fn accept(
 /// Staff decline a request, with a reason the requester reads.
 #[utoipa::path(post, path = "/api/v1/requests/{id}/decline", tag = "requests", params(("id" = String, Path)), request_body = ReasonBody,
     responses((status = 200, body = RequestDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn decline(
+pub(crate) async fn decline(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -731,7 +731,7 @@ async fn decline(
 /// Staff ask the requester for more information (the R15 clock pauses until they answer).
 #[utoipa::path(post, path = "/api/v1/requests/{id}/ask-info", tag = "requests", params(("id" = String, Path)), request_body = MessageBody,
     responses((status = 200, body = RequestDoc), (status = 409, body = crate::error::Problem)))]
-async fn ask_info(
+pub(crate) async fn ask_info(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -766,7 +766,7 @@ async fn ask_info(
 /// The requester answers the team's question.
 #[utoipa::path(post, path = "/api/v1/requests/{id}/respond", tag = "requests", params(("id" = String, Path)), request_body = MessageBody,
     responses((status = 200, body = RequestDoc), (status = 409, body = crate::error::Problem)))]
-async fn respond(
+pub(crate) async fn respond(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -791,7 +791,7 @@ async fn respond(
 /// The requester withdraws the request.
 #[utoipa::path(post, path = "/api/v1/requests/{id}/withdraw", tag = "requests", params(("id" = String, Path)), request_body = ReasonBody,
     responses((status = 200, body = RequestDoc), (status = 409, body = crate::error::Problem)))]
-async fn withdraw(
+pub(crate) async fn withdraw(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

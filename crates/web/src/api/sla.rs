@@ -146,7 +146,7 @@ fn clock(
 
 /// The calendar the clocks of a tenant's requests count in: its region's, or (a tenant without
 /// a region) the customer's own working hours.
-async fn calendar_for(
+pub(crate) async fn calendar_for(
     store: &Store,
     org: &Organization,
     r: &Request,
@@ -166,7 +166,7 @@ async fn calendar_for(
 }
 
 /// R15: the clocks of one request at `now`.
-async fn compute(
+pub(crate) async fn compute(
     store: &Store,
     now: Timestamp,
     r: &Request,
@@ -238,7 +238,7 @@ async fn compute(
 /// its region, with pauses, targets, breach and near breach.
 #[utoipa::path(get, path = "/api/v1/requests/{id}/sla", tag = "sla", params(("id" = String, Path)),
     responses((status = 200, body = SlaDoc), (status = 404, body = crate::error::Problem)))]
-async fn request_sla(
+pub(crate) async fn request_sla(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -286,7 +286,7 @@ pub struct SlaQueue {
 /// breached and near-breach requests can be filtered.
 #[utoipa::path(get, path = "/api/v1/sla/queue", tag = "sla", params(QueueQuery),
     responses((status = 200, body = SlaQueue), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn queue(
+pub(crate) async fn queue(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<QueueQuery>,
@@ -458,7 +458,7 @@ pub struct SlaSettingsDoc {
 /// R15: the programme's service-level targets.
 #[utoipa::path(get, path = "/api/v1/sla/settings", tag = "sla",
     responses((status = 200, body = SlaSettingsDoc)))]
-async fn get_settings(
+pub(crate) async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<SlaSettingsDoc>> {
@@ -474,7 +474,7 @@ async fn get_settings(
 /// R15: changes the programme's service-level targets (programme admins).
 #[utoipa::path(put, path = "/api/v1/sla/settings", tag = "sla", request_body = SlaSettingsDoc,
     responses((status = 200, body = SlaSettingsDoc), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn put_settings(
+pub(crate) async fn put_settings(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<SlaSettingsDoc>,

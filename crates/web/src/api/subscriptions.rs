@@ -102,7 +102,7 @@ const MAX_SEATS: i64 = 10_000_000;
 /// Subscriptions the caller may see.
 #[utoipa::path(get, path = "/api/v1/subscriptions", tag = "subscriptions", params(SubscriptionQuery),
     responses((status = 200, body = SubscriptionPage), (status = 404, body = crate::error::Problem)))]
-async fn list_subscriptions(
+pub(crate) async fn list_subscriptions(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<SubscriptionQuery>,
@@ -143,7 +143,7 @@ async fn list_subscriptions(
 /// Records a subscription (programme admins).
 #[utoipa::path(post, path = "/api/v1/subscriptions", tag = "subscriptions", request_body = SubscriptionCreate,
     responses((status = 201, body = SubscriptionDoc), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn create_subscription(
+pub(crate) async fn create_subscription(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<SubscriptionCreate>,
@@ -200,7 +200,7 @@ async fn create_subscription(
 /// One subscription.
 #[utoipa::path(get, path = "/api/v1/subscriptions/{id}", tag = "subscriptions", params(("id" = String, Path)),
     responses((status = 200, body = SubscriptionDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_subscription(
+pub(crate) async fn get_subscription(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -221,7 +221,7 @@ async fn get_subscription(
 /// tenant's engagements (R1).
 #[utoipa::path(patch, path = "/api/v1/subscriptions/{id}", tag = "subscriptions", params(("id" = String, Path)), request_body = SubscriptionUpdate,
     responses((status = 200, body = SubscriptionDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn update_subscription(
+pub(crate) async fn update_subscription(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -123,7 +123,7 @@ pub struct FormatQuery {
 /// YAML with `?format=yaml` or `Accept: application/yaml`.
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates", params(FormatQuery),
     responses((status = 200, body = Object), (status = 422, body = crate::error::Problem)))]
-async fn get_templates(
+pub(crate) async fn get_templates(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -162,7 +162,7 @@ async fn get_templates(
 #[utoipa::path(put, path = "/api/v1/templates", tag = "templates", request_body = Object,
     responses((status = 200, body = Object), (status = 403, body = crate::error::Problem),
               (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn put_templates(
+pub(crate) async fn put_templates(
     State(state): State<AppState>,
     caller: Caller,
     req: Request,

@@ -164,7 +164,7 @@ fn check_staff(errs: &mut Errors, role: Role, staff: &Option<StaffDoc>) -> Optio
 /// Users the caller may see: everyone for the programme, their own organization's otherwise.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
     responses((status = 200, body = UserPage), (status = 401, body = crate::error::Problem)))]
-async fn list_users(
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<UserQuery>,
@@ -204,7 +204,7 @@ async fn list_users(
 /// Creates a user in an organization; the role must fit the organization's kind.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserCreate,
     responses((status = 201, body = UserDoc), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn create_user(
+pub(crate) async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<UserCreate>,
@@ -299,7 +299,7 @@ async fn create_user(
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = UserDoc), (status = 404, body = crate::error::Problem)))]
-async fn get_user(
+pub(crate) async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -315,7 +315,7 @@ async fn get_user(
 /// Changes a user; disabling one, or changing their role or password, ends their sessions.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserUpdate,
     responses((status = 200, body = UserDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn update_user(
+pub(crate) async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -105,7 +105,7 @@ fn check_url(u: &str) -> Result<String, String> {
 /// Webhooks of an organization the caller administers.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(WebhookQuery),
     responses((status = 200, body = Vec<WebhookDoc>), (status = 404, body = crate::error::Problem)))]
-async fn list_webhooks(
+pub(crate) async fn list_webhooks(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<WebhookQuery>,
@@ -133,7 +133,7 @@ async fn list_webhooks(
 /// Registers a webhook; its signing secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookCreate,
     responses((status = 201, body = WebhookDoc), (status = 422, body = crate::error::Problem)))]
-async fn create_webhook(
+pub(crate) async fn create_webhook(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<WebhookCreate>,
@@ -187,7 +187,7 @@ async fn create_webhook(
 /// Stops a webhook.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn delete_webhook(
+pub(crate) async fn delete_webhook(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -91,7 +91,7 @@ fn parse_origin(s: &str) -> Result<String, String> {
 /// A tenant's widget tokens.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/widget-tokens", tag = "widget", params(("id" = String, Path)),
     responses((status = 200, body = Vec<WidgetTokenDoc>), (status = 404, body = crate::error::Problem)))]
-async fn list_widget_tokens(
+pub(crate) async fn list_widget_tokens(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -111,7 +111,7 @@ async fn list_widget_tokens(
 /// Creates a widget token for a customer tenant (its admins, or programme admins).
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/widget-tokens", tag = "widget", params(("id" = String, Path)), request_body = WidgetTokenCreate,
     responses((status = 201, body = WidgetTokenDoc), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn create_widget_token(
+pub(crate) async fn create_widget_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -160,7 +160,7 @@ async fn create_widget_token(
 #[utoipa::path(delete, path = "/api/v1/organizations/{id}/widget-tokens/{token_id}", tag = "widget",
     params(("id" = String, Path), ("token_id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
-async fn revoke_widget_token(
+pub(crate) async fn revoke_widget_token(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, token_id)): Path<(String, String)>,
