@@ -14,5 +14,6 @@ mod organizations;
 mod plans;
 mod relationships;
 mod requests;
+mod site;
 mod validation;
 mod webhooks;

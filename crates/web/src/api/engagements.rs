@@ -288,7 +288,11 @@ pub(crate) async fn engagement_doc(
 }
 
 /// R1: whether the tenant has a current subscription now.
-pub(crate) async fn subscription_current(state: &AppState, org_id: &str, now: Timestamp) -> ApiResult<bool> {
+pub(crate) async fn subscription_current(
+    state: &AppState,
+    org_id: &str,
+    now: Timestamp,
+) -> ApiResult<bool> {
     let subs = state
         .store
         .subscription_facts(org_id)
@@ -313,7 +317,10 @@ pub(crate) async fn subscription_current(state: &AppState, org_id: &str, now: Ti
 
 /// R1: pauses an open engagement whose tenant's subscription is no longer current, and resumes it
 /// once it is again; computed on every read and persisted (audited) when it changes. Nothing is deleted.
-pub(crate) async fn sync_pause(state: &AppState, s: StoredEngagement) -> ApiResult<StoredEngagement> {
+pub(crate) async fn sync_pause(
+    state: &AppState,
+    s: StoredEngagement,
+) -> ApiResult<StoredEngagement> {
     if s.row.state == "completed" {
         return Ok(s);
     }
@@ -361,7 +368,11 @@ pub(crate) async fn load(
 }
 
 /// The R6 view of the caller: a partner here already holds `own_tenant_tasks` (the policy asks for it).
-pub(crate) async fn task_actor(state: &AppState, caller: &Caller, org: &Organization) -> ApiResult<TaskActor> {
+pub(crate) async fn task_actor(
+    state: &AppState,
+    caller: &Caller,
+    org: &Organization,
+) -> ApiResult<TaskActor> {
     let may_own = if caller.role() == Role::PartnerUser {
         partner_link(state, &caller.user.org_id, &org.id)
             .await?
@@ -942,7 +953,10 @@ fn spoken_name(tag: &str) -> String {
 /// meeting; engagements by phase; overdue tasks; demand per language against staff capacity.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "engagements",
     responses((status = 200, body = Dashboard), (status = 403, body = crate::error::Problem)))]
-pub(crate) async fn dashboard(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Dashboard>> {
+pub(crate) async fn dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Dashboard>> {
     if !caller.role().is_programme() {
         return Err(ApiError::Forbidden(
             "the dashboard is for programme staff".into(),

@@ -387,7 +387,11 @@ pub(crate) async fn load_meeting(
 
 /// The invite of a meeting as `text/calendar`: `METHOD:CANCEL` once cancelled, else
 /// `METHOD:REQUEST` for its latest version.
-pub(crate) async fn invite_response(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Response> {
+pub(crate) async fn invite_response(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<Response> {
     let (mut m, _, org, _) = load_meeting(state, caller, id, Action::Read).await?;
     // A rescheduled version points at the current one: serve what calendars should show now.
     let mut hops = 0;

@@ -189,7 +189,10 @@ pub async fn limits(state: &AppState) -> ApiResult<MigrationLimits> {
 /// caps by tenant size, the file size limit, the R1 seat threshold and the source versions.
 #[utoipa::path(get, path = "/api/v1/settings/migration-limits", tag = "migration",
     responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
-pub(crate) async fn get_limits(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub(crate) async fn get_limits(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     authorize_programme(&state, &caller, Action::Read, Resource::ProgrammeSettings)?;
     let l = limits(&state).await?;
     serde_json::to_value(&l)

@@ -251,7 +251,10 @@ mod tests {
     #[test]
     fn r11_languages_are_chosen_from_cookie_then_user_then_browser() {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_LANGUAGE, "fr-CH, fr;q=0.9, en;q=0.8".parse().unwrap());
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            "fr-CH, fr;q=0.9, en;q=0.8".parse().unwrap(),
+        );
         assert_eq!(choose(&h, None), Language::French);
         assert_eq!(choose(&h, Some("ja")), Language::Japanese);
         h.insert(header::COOKIE, "a=b; ft_lang=th".parse().unwrap());

@@ -224,16 +224,21 @@ pub fn to_sign_in(ctx: &Ctx) -> Response {
 
 /// The page for an error the viewer can do nothing about here (not found, forbidden, …).
 pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
-    let (status, key) = match &e {
-        ApiError::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
-        ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "error-forbidden"),
-        ApiError::Unauthenticated => return to_sign_in(ctx),
+    if matches!(e, ApiError::Unauthenticated) {
+        return to_sign_in(ctx);
+    }
+    let status =
+        StatusCode::from_u16(e.to_problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let key = match &e {
+        ApiError::NotFound => "error-not-found",
+        ApiError::Forbidden(_) | ApiError::Csrf => "error-forbidden",
         ApiError::Store(_) | ApiError::Internal(_) | ApiError::Unavailable => {
             tracing::error!(error = %e, "a page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
+            "error-internal"
         }
-        _ => (StatusCode::UNPROCESSABLE_ENTITY, "error-refused"),
+        _ => "error-refused",
     };
+    // The detail names the rule and what broke it; storage details are never shown.
     let detail = match &e {
         ApiError::Store(_) | ApiError::Internal(_) | ApiError::NotFound => String::new(),
         other => format!("<p class=\"detail\">{}</p>", escape(&other.to_string())),
@@ -241,11 +246,7 @@ pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
     let title = i18n::text(ctx.lang, key, &[]);
     html(
         status,
-        layout(
-            ctx,
-            &title,
-            &format!("<h1>{}</h1>{detail}", escape(&title)),
-        ),
+        layout(ctx, &title, &format!("<h1>{}</h1>{detail}", escape(&title))),
     )
 }
 
@@ -304,7 +305,12 @@ pub fn asset_routes() -> Router<AppState> {
     Router::new()
         .route(
             "/assets/site.css",
-            get(|| async { asset("text/css; charset=utf-8", include_str!("../../assets/site.css")) }),
+            get(|| async {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_str!("../../assets/site.css"),
+                )
+            }),
         )
         .route(
             "/assets/site.js",

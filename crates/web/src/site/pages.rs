@@ -48,7 +48,10 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(customer_services_page))
         .route("/engagements", get(engagements_page))
         .route("/engagements/{id}", get(engagement_page))
-        .route("/engagements/{id}/tasks/{task}/complete", post(task_complete))
+        .route(
+            "/engagements/{id}/tasks/{task}/complete",
+            post(task_complete),
+        )
         .route("/dashboard", get(dashboard_page))
         .merge(super::asset_routes())
 }
@@ -217,22 +220,21 @@ async fn sign_in_submit(
     if token.is_empty() || sent_cookie.as_deref() != Some(token) {
         return again(StatusCode::FORBIDDEN, "sign-in-expired", &[]);
     }
-    let user = match check_credentials(&state, &email, f.get("password"), &addr.ip().to_string())
-        .await
-    {
-        Ok(u) => u,
-        Err(ApiError::TooManyRequests { retry_after }) => {
-            return again(
-                StatusCode::TOO_MANY_REQUESTS,
-                "sign-in-locked",
-                &[("seconds", &retry_after.to_string())],
-            )
-        }
-        Err(ApiError::Unauthenticated | ApiError::Invalid(_)) => {
-            return again(StatusCode::UNAUTHORIZED, "sign-in-wrong", &[])
-        }
-        Err(e) => return e.into_response(),
-    };
+    let user =
+        match check_credentials(&state, &email, f.get("password"), &addr.ip().to_string()).await {
+            Ok(u) => u,
+            Err(ApiError::TooManyRequests { retry_after }) => {
+                return again(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "sign-in-locked",
+                    &[("seconds", &retry_after.to_string())],
+                )
+            }
+            Err(ApiError::Unauthenticated | ApiError::Invalid(_)) => {
+                return again(StatusCode::UNAUTHORIZED, "sign-in-wrong", &[])
+            }
+            Err(e) => return e.into_response(),
+        };
     let (secret, _csrf, _) = match start_session(&state, &user).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -683,7 +685,11 @@ async fn request_form_page(
     );
     html(
         StatusCode::OK,
-        layout(&ctx, &i18n::text(ctx.lang, "request-form-title", &[]), &body),
+        layout(
+            &ctx,
+            &i18n::text(ctx.lang, "request-form-title", &[]),
+            &body,
+        ),
     )
 }
 
@@ -735,11 +741,7 @@ async fn file_submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
     };
     let errors: BTreeMap<String, String> = match result {
         Ok(id) => return see_other(&format!("/requests/{}", urlencode(&id))),
-        Err(ApiError::Invalid(inv)) => inv
-            .0
-            .into_iter()
-            .map(|e| (e.field, e.message))
-            .collect(),
+        Err(ApiError::Invalid(inv)) => inv.0.into_iter().map(|e| (e.field, e.message)).collect(),
         Err(ApiError::Rule(v)) => {
             let field = v.field.clone().unwrap_or_else(|| "description".into());
             BTreeMap::from([(field, format!("{:?}: {}", v.rule, v.message))])
@@ -747,11 +749,11 @@ async fn file_submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
         Err(e) => return error_page(&ctx, e),
     };
     let org = form.get("org_id");
-    let (org, services) =
-        match form_tenant(&state, &caller, (!org.is_empty()).then_some(org)).await {
-            Ok(x) => x,
-            Err(e) => return error_page(&ctx, e),
-        };
+    let (org, services) = match form_tenant(&state, &caller, (!org.is_empty()).then_some(org)).await
+    {
+        Ok(x) => x,
+        Err(e) => return error_page(&ctx, e),
+    };
     let page = request_form(
         &ctx,
         org["id"].as_str().unwrap_or(""),
@@ -764,7 +766,11 @@ async fn file_submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
     );
     html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        layout(&ctx, &i18n::text(ctx.lang, "request-form-title", &[]), &page),
+        layout(
+            &ctx,
+            &i18n::text(ctx.lang, "request-form-title", &[]),
+            &page,
+        ),
     )
 }
 
@@ -883,11 +889,7 @@ async fn requests_page(
         for r in items {
             let services: Vec<String> = r["services"]
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(escape))
-                        .collect()
-                })
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(escape)).collect())
                 .unwrap_or_default();
             let _ = write!(
                 body,
@@ -913,11 +915,7 @@ async fn requests_page(
 
 /// One request: its facts and history, the triage forms for staff, the answer and withdraw
 /// forms for the requester, the meeting plan to confirm and the meetings booked.
-async fn request_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Response {
+async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
     let caller = match signed_in(&ctx) {
         Ok(c) => c,
         Err(r) => return r,
@@ -948,7 +946,10 @@ async fn request_page(
         .map(|a| a.iter().filter_map(|s| s.as_str().map(escape)).collect())
         .unwrap_or_default();
     for (k, v) in [
-        ("col-filed", ctx.when(r["created_at"].as_str().unwrap_or(""))),
+        (
+            "col-filed",
+            ctx.when(r["created_at"].as_str().unwrap_or("")),
+        ),
         ("field-kinds", kinds.join(", ")),
         ("field-services", services.join(", ")),
         ("field-language", s(&r, "language")),
@@ -1054,7 +1055,10 @@ async fn request_page(
                 "<tr><td>{}</td><td>{when}</td><td>{}</td><td>{}</td></tr>",
                 s(&m, "purpose"),
                 s(&m, "staff_name"),
-                ctx.t(&format!("plan-{}", m["status"].as_str().unwrap_or("proposed")))
+                ctx.t(&format!(
+                    "plan-{}",
+                    m["status"].as_str().unwrap_or("proposed")
+                ))
             );
         }
         body.push_str("</tbody></table>");
@@ -1101,7 +1105,11 @@ async fn request_page(
         body.push_str("</section>");
     }
     // History.
-    let _ = write!(body, "<section><h2>{}</h2><ol class=\"history\">", ctx.t("history"));
+    let _ = write!(
+        body,
+        "<section><h2>{}</h2><ol class=\"history\">",
+        ctx.t("history")
+    );
     for h in r["history"].as_array().cloned().unwrap_or_default() {
         let _ = write!(
             body,
@@ -1141,23 +1149,33 @@ async fn request_action(
     let c = caller.clone();
     let result: ApiResult<()> = match action.as_str() {
         "accept" => match doc(json!({})) {
-            Ok(b) => api::requests::accept(st, c, p, ApiJson(b)).await.map(|_| ()),
+            Ok(b) => api::requests::accept(st, c, p, ApiJson(b))
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         },
         "decline" => match doc(json!({"reason": form.get("reason")})) {
-            Ok(b) => api::requests::decline(st, c, p, ApiJson(b)).await.map(|_| ()),
+            Ok(b) => api::requests::decline(st, c, p, ApiJson(b))
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         },
         "ask-info" => match doc(json!({"message": form.get("message")})) {
-            Ok(b) => api::requests::ask_info(st, c, p, ApiJson(b)).await.map(|_| ()),
+            Ok(b) => api::requests::ask_info(st, c, p, ApiJson(b))
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         },
         "respond" => match doc(json!({"message": form.get("message")})) {
-            Ok(b) => api::requests::respond(st, c, p, ApiJson(b)).await.map(|_| ()),
+            Ok(b) => api::requests::respond(st, c, p, ApiJson(b))
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         },
         "withdraw" => match doc(json!({"reason": form.get("reason")})) {
-            Ok(b) => api::requests::withdraw(st, c, p, ApiJson(b)).await.map(|_| ()),
+            Ok(b) => api::requests::withdraw(st, c, p, ApiJson(b))
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         },
         "plan-confirm" => api::plans::confirm_meeting_plan(st, c, p).await.map(|_| ()),
@@ -1261,7 +1279,10 @@ async fn customer_services_page(
     };
     let mut body = format!(
         "<h1>{}</h1><p><a class=\"button\" href=\"/requests/new?org={}\">{}</a></p>",
-        ctx.ta("customer-services", &[("tenant", org["name"].as_str().unwrap_or(""))]),
+        ctx.ta(
+            "customer-services",
+            &[("tenant", org["name"].as_str().unwrap_or(""))]
+        ),
         escape(&id),
         ctx.t("request-assistance")
     );
@@ -1310,7 +1331,10 @@ async fn engagements_page(State(state): State<AppState>, ctx: Ctx) -> Response {
                 s(&e, "id"),
                 s(&e, "start_day"),
                 s(&e, "org_id"),
-                ctx.t(&format!("engagement-{}", e["state"].as_str().unwrap_or("active")))
+                ctx.t(&format!(
+                    "engagement-{}",
+                    e["state"].as_str().unwrap_or("active")
+                ))
             );
         }
         body.push_str("</tbody></table>");
@@ -1474,7 +1498,9 @@ fn rows(ctx: &Ctx, prefix: Option<&str>, map: &BTreeMap<String, i64>) -> Vec<(St
         .map(|(k, v)| {
             let label = match (prefix, k.is_empty()) {
                 (_, true) => "—".into(),
-                (Some(p), false) => i18n::text(ctx.lang, &format!("{p}-{}", k.replace('_', "-")), &[]),
+                (Some(p), false) => {
+                    i18n::text(ctx.lang, &format!("{p}-{}", k.replace('_', "-")), &[])
+                }
                 (None, false) => k.clone(),
             };
             (label, *v)
