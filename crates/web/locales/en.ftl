@@ -176,3 +176,6 @@ engagements-by-phase = Open engagements by phase
 demand-capacity = Demand and capacity by language
 weekly-capacity = Weekly capacity (meetings)
 nothing-yet = Nothing yet.
+proposed-slots = Free slots to book
+no-slots = No free slot in the next four weeks.
+action-book = Book

@@ -466,3 +466,72 @@ async fn r11_pages_speak_the_switchers_language_then_the_users_then_the_browsers
     }
 }
 on_both!(r11_pages_speak_the_switchers_language_then_the_users_then_the_browsers);
+
+/// The whole flow in headless Chromium (tests/browser/flow.mjs, Playwright), on SQLite: the
+/// widget in the example admin center, the site's form, the partner's search, staff booking,
+/// the customer's meeting and timeline, and the switcher to Japanese and Thai. Screenshots go
+/// to docs/screenshots. CI installs Chromium and the Node package and sets
+/// FASTTRACK_BROWSER_TESTS=1, which makes a missing browser a failure rather than a skip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_flow() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("tests/browser/flow.mjs");
+    let ready = root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+        && std::path::Path::new("/usr/bin/chromium").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("FASTTRACK_BROWSER_TESTS").is_none(),
+            "FASTTRACK_BROWSER_TESTS is set but Chromium or tests/browser/node_modules is missing"
+        );
+        eprintln!("skipped: install chromium and run `npm ci --prefix tests/browser`");
+        return;
+    }
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Db::Sqlite).await else {
+        return;
+    };
+    // The admin center page gets an origin of its own, which the widget token allows.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let customer = app.sign_in(&email("customer")).await;
+    let t = customer
+        .post(
+            &format!("/api/v1/organizations/{}/widget-tokens", app.seed.cust_a),
+            json!({"name": "admin center", "allowed_origins": [format!("http://127.0.0.1:{port}")]}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let token = t.body["token"].as_str().unwrap().to_string();
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(&script)
+        .env("BASE", &app.base)
+        .env("SCREENSHOTS", root.join("docs/screenshots"))
+        .env("ADMIN_CENTER_PORT", port.to_string())
+        .env("WIDGET_TOKEN", token)
+        .env("PASSWORD", PASSWORD)
+        .env("CUSTOMER", email("customer"))
+        .env("PARTNER", email("partner"))
+        .env("MANAGER", email("fasttrack_manager"))
+        .env("CUSTOMER_NAME", "Contoso")
+        .env(
+            "THAI_QUICK_ACTIONS",
+            i18n::text(Language::Thai, "quick-actions", &[]),
+        );
+    // The server runs on this runtime: wait for the browser off it.
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser flow failed:\n{stdout}\n{stderr}"
+    );
+    app.stop().await;
+}

@@ -1073,6 +1073,47 @@ async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
         }
         body.push_str("</section>");
     }
+    // R10: staff book from the slots the scheduler offers (language, both business hours).
+    if staff && ["accepted", "scheduled", "in_progress"].contains(&st) {
+        let slots = match doc(json!({"limit": 6})) {
+            Ok(q) => api::meetings::slots(
+                State(state.clone()),
+                caller.clone(),
+                Path(id.clone()),
+                ApiQuery(q),
+            )
+            .await
+            .map(|Json(l)| value(l)),
+            Err(e) => Err(e),
+        };
+        if let Ok(l) = slots {
+            let _ = write!(
+                body,
+                "<section><h2>{}</h2><ul class=\"slots\">",
+                ctx.t("proposed-slots")
+            );
+            let list = l["slots"].as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                let _ = write!(body, "<li class=\"muted\">{}</li>", ctx.t("no-slots"));
+            }
+            for sl in list {
+                let _ = write!(
+                    body,
+                    "<li><form method=\"post\" action=\"/requests/{}/book\" class=\"inline\">{}\
+                     <input type=\"hidden\" name=\"staff_id\" value=\"{}\"><input type=\"hidden\" name=\"start\" value=\"{}\">\
+                     {} — {} <button type=\"submit\">{}</button></form></li>",
+                    escape(&id),
+                    ctx.csrf_field(),
+                    s(&sl, "staff_id"),
+                    s(&sl, "start"),
+                    ctx.when(sl["start"].as_str().unwrap_or("")),
+                    s(&sl, "staff_name"),
+                    ctx.t("action-book")
+                );
+            }
+            body.push_str("</ul></section>");
+        }
+    }
     // Meetings booked.
     let meetings = match doc(json!({"request_id": id, "limit": 100})) {
         Ok(q) => api::meetings::list_meetings(State(state.clone()), caller.clone(), ApiQuery(q))
@@ -1179,6 +1220,14 @@ async fn request_action(
             Err(e) => Err(e),
         },
         "plan-confirm" => api::plans::confirm_meeting_plan(st, c, p).await.map(|_| ()),
+        "book" => match doc(json!({"request_id": id, "staff_id": form.get("staff_id"),
+                                   "start": form.get("start"), "purpose": "kick-off"}))
+        {
+            Ok(b) => api::meetings::book_meeting(st, c, ApiJson(b))
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        },
         "plan-propose" => api::plans::propose_meeting_plan(st, c, p).await.map(|_| ()),
         _ => Err(ApiError::NotFound),
     };
