@@ -396,6 +396,8 @@ async fn site_every_post_form_carries_the_sessions_csrf_token(app: &TestApp) {
         "/customers".into(),
         format!("/customers/{}", app.seed.cust_a),
         "/dashboard".into(),
+        "/relationships".into(),
+        "/audit".into(),
     ];
     let mut checked = 0;
     for who in ["customer", "partner", "fasttrack_manager"] {
@@ -466,6 +468,73 @@ async fn r11_pages_speak_the_switchers_language_then_the_users_then_the_browsers
     }
 }
 on_both!(r11_pages_speak_the_switchers_language_then_the_users_then_the_browsers);
+
+async fn r16_customer_approves_a_partners_ask_with_chosen_scopes_and_ends_it(app: &TestApp) {
+    let partner_api = app.sign_in(&email("partner")).await;
+    let ask = partner_api
+        .post(
+            "/api/v1/relationships",
+            json!({"customer_org_id": app.seed.cust_b,
+                   "scopes": {"actions": ["view", "file_requests", "own_tenant_tasks"], "services": null},
+                   "term_days": 365}),
+        )
+        .await;
+    assert_eq!(ask.status, 201, "{}", ask.body);
+    let id = ask.body["id"].as_str().unwrap().to_string();
+    let b = Browser::sign_in(app, "customer_b").await;
+    let (status, page) = b.get("/relationships").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Northwind Partners"), "{page}");
+    assert!(page.contains(&format!("action=\"/relationships/{id}/approve\"")));
+    let token = field(&page, "csrf_token");
+    // The customer narrows the scopes: no changes in its tenant, and a shorter term.
+    let (status, to) = b
+        .post(
+            &format!("/relationships/{id}/approve"),
+            &[
+                ("csrf_token", &token),
+                ("actions", "view"),
+                ("actions", "file_requests"),
+                ("term_days", "90"),
+            ],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/relationships"));
+    let r = partner_api
+        .get(&format!("/api/v1/relationships/{id}"))
+        .await;
+    assert_eq!(r.body["status"], "active", "{}", r.body);
+    assert_eq!(
+        r.body["scopes"]["actions"],
+        json!(["view", "file_requests"])
+    );
+    // The audit log shows it to the customer, and only its own records.
+    let (status, audit) = b.get("/audit").await;
+    assert_eq!(status, 200);
+    assert!(audit.contains("relationship"), "{audit}");
+    let (status, _) = b
+        .post(
+            &format!("/relationships/{id}/end"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let r = partner_api
+        .get(&format!("/api/v1/relationships/{id}"))
+        .await;
+    assert_eq!(r.body["status"], "ended");
+    // Another customer cannot act on it.
+    let other = Browser::sign_in(app, "customer").await;
+    let token = other.csrf().await;
+    let (status, _) = other
+        .post(
+            &format!("/relationships/{id}/approve"),
+            &[("csrf_token", &token), ("term_days", "30")],
+        )
+        .await;
+    assert!(status == 404 || status == 403, "{status}");
+}
+on_both!(r16_customer_approves_a_partners_ask_with_chosen_scopes_and_ends_it);
 
 /// The whole flow in headless Chromium (tests/browser/flow.mjs, Playwright), on SQLite: the
 /// widget in the example admin center, the site's form, the partner's search, staff booking,

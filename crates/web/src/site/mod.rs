@@ -3,6 +3,7 @@
 //! authorization) as `/api/v1`; forms carry the session's CSRF token.
 
 pub mod i18n;
+mod more;
 mod pages;
 
 use std::fmt::Write as _;
@@ -141,11 +142,20 @@ pub fn layout(ctx: &Ctx, title: &str, body: &str) -> String {
             ("/home", "nav-home"),
             ("/requests", "nav-requests"),
             ("/engagements", "nav-engagements"),
+            ("/relationships", "nav-relationships"),
+            ("/audit", "nav-audit"),
         ],
         Some(Role::PartnerUser) => &[
             ("/customers", "nav-customers"),
             ("/requests", "nav-requests"),
             ("/engagements", "nav-engagements"),
+            ("/relationships", "nav-relationships"),
+        ],
+        Some(Role::ProgrammeAdmin) => &[
+            ("/requests", "nav-queue"),
+            ("/engagements", "nav-engagements"),
+            ("/dashboard", "nav-dashboard"),
+            ("/audit", "nav-audit"),
         ],
         Some(_) => &[
             ("/requests", "nav-queue"),

@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
             post(task_complete),
         )
         .route("/dashboard", get(dashboard_page))
+        .merge(super::more::routes())
         .merge(super::asset_routes())
 }
 
@@ -329,13 +330,14 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
          <a class=\"button\" href=\"/requests/new?channel=site_quick_action\">{}</a>\
          <a class=\"button secondary\" href=\"/requests\">{}</a>\
          <a class=\"button secondary\" href=\"/engagements\">{}</a>\
-         <a class=\"button secondary\" href=\"/api/v1/audit?tenant_org_id={}\">{}</a></div></section>\n",
+         <a class=\"button secondary\" href=\"/relationships\">{}</a>\
+         <a class=\"button secondary\" href=\"/audit\">{}</a></div></section>\n",
         ctx.ta("home-title", &[("tenant", org["name"].as_str().unwrap_or(""))]),
         ctx.t("quick-actions"),
         ctx.t("request-assistance"),
         ctx.t("my-requests"),
         ctx.t("my-engagements"),
-        escape(&org_id),
+        ctx.t("nav-relationships"),
         ctx.t("audit-log"),
     );
     body.push_str(&service_cards(&ctx, &services, None));
@@ -1129,9 +1131,19 @@ async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
         } else {
             body.push_str("<ul class=\"meetings\">");
             for m in items {
+                let cancel = if m["state"] == "booked" {
+                    format!(
+                        "<form method=\"post\" action=\"/meetings/{}/cancel\" class=\"inline\">{}<button type=\"submit\" class=\"link\">{}</button></form>",
+                        s(&m, "id"),
+                        ctx.csrf_field(),
+                        ctx.t("action-cancel-meeting")
+                    )
+                } else {
+                    String::new()
+                };
                 let _ = write!(
                     body,
-                    "<li><strong>{}</strong> — {} — {} <a href=\"{}\">{}</a> · <a href=\"/api/v1/meetings/{}.ics\">{}</a></li>",
+                    "<li><strong>{}</strong> — {} — {} <a href=\"{}\">{}</a> · <a href=\"/api/v1/meetings/{}.ics\">{}</a> {cancel}</li>",
                     s(&m, "purpose"),
                     ctx.when(m["start"].as_str().unwrap_or("")),
                     ctx.t(&format!("meeting-{}", m["state"].as_str().unwrap_or("booked"))),
@@ -1454,6 +1466,28 @@ async fn engagement_page(
             } else {
                 String::new()
             };
+            let key = s(&t, "key");
+            let task_form = |action: &str, field: &str, label: &str, button: &str| {
+                format!(
+                    "<form method=\"post\" action=\"/engagements/{}/tasks/{key}/{action}\">{}<label for=\"{action}-{key}\">{}</label><textarea id=\"{action}-{key}\" name=\"{field}\" rows=\"2\" required></textarea><button type=\"submit\" class=\"secondary\">{}</button></form>",
+                    escape(&id),
+                    ctx.csrf_field(),
+                    ctx.t(label),
+                    ctx.t(button)
+                )
+            };
+            let mut work = task_form("comment", "body", "comment", "action-comment");
+            if !customer_side {
+                work.push_str(&task_form(
+                    "guidance",
+                    "text",
+                    "guidance",
+                    "action-guidance",
+                ));
+            }
+            if customer_side && open {
+                work.push_str(&task_form("skip", "reason", "reason", "action-skip"));
+            }
             let overdue = if t["overdue"] == true {
                 format!(" <span class=\"badge overdue\">{}</span>", ctx.t("overdue"))
             } else {
@@ -1461,7 +1495,7 @@ async fn engagement_page(
             };
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}<details><summary>{}</summary><p>{}</p></details></td><td>{}</td><td>{}{overdue}</td><td>{}</td><td>{button}</td></tr>",
+                "<tr><td>{}</td><td>{}<details><summary>{}</summary><p>{}</p>{work}</details></td><td>{}</td><td>{}{overdue}</td><td>{}</td><td>{button}</td></tr>",
                 ctx.t(&format!("phase-{}", t["phase"].as_str().unwrap_or("initiate"))),
                 s(&t, "title"),
                 ctx.t("guidance"),
