@@ -77,7 +77,7 @@ try {
   await widget.locator("#email").fill("ada@contoso.example");
   await widget.locator("#description").fill("Filed from the admin center");
   await widget.locator("button[type=submit]").click();
-  await widget.locator("#status", { hasText: "Request filed" }).waitFor();
+  await widget.locator("#status", { hasText: /\([0-9a-f-]{36}\)/ }).waitFor();
   check(true, "the widget filed a request from the admin center");
   await admin.screenshot({ path: join(shots, "widget.png") });
 

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::api::requests::{file, RequestCreate, RequestDoc};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{hash_secret, ApiJson};
+use crate::site::i18n;
 use crate::state::AppState;
 
 /// The header that carries a widget token.
@@ -144,16 +145,16 @@ async fn form(State(state): State<AppState>, Query(q): Query<FormQuery>) -> Resp
             )
         })
         .collect();
-    let kinds = [
-        ("core_onboarding", "Core onboarding (tenant setup)"),
-        ("identity_integration", "Directory and identity integration"),
-        ("service_onboarding", "Onboarding of a service"),
-        ("data_migration", "Data migration guidance"),
-        ("user_adoption", "User adoption"),
-    ];
-    let kind_boxes: String = kinds
+    let tr = |key: &str| escape(&i18n::text(lang, key, &[]));
+    let kind_boxes: String = fasttrack_core::rules::engagement::HelpKind::ALL
         .iter()
-        .map(|(v, l)| format!("<label><input type=checkbox name=kinds value={v}> {l}</label>"))
+        .map(|k| {
+            format!(
+                "<label><input type=checkbox name=kinds value={}> {}</label>",
+                k.as_str(),
+                tr(&format!("kind-{}", k.as_str().replace('_', "-")))
+            )
+        })
         .collect();
     let lang_options: String = Language::ALL
         .iter()
@@ -170,26 +171,38 @@ async fn form(State(state): State<AppState>, Query(q): Query<FormQuery>) -> Resp
         r#"<!doctype html>
 <html lang="{lang_tag}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Need help? — FastTrack</title><link rel="stylesheet" href="/widget/form.css"></head>
+<title>{title} — FastTrack</title><link rel="stylesheet" href="/widget/form.css"></head>
 <body>
-<h1>Ask the FastTrack center for help</h1>
-<p class="lead">{tenant}: our experts advise you in online meetings in your language; your team keeps control of every change in your tenant.</p>
-<form id="request-form" data-token="{token}" data-sending="Sending…" data-done="Request filed" data-failed="Could not reach the FastTrack center; try again.">
-<fieldset><legend>What do you need help with?</legend>{kind_boxes}<span class="field-error" id="error-kinds"></span></fieldset>
-<fieldset><legend>Services</legend>{service_boxes}<span class="field-error" id="error-services"></span></fieldset>
-<label for="name">Your name</label><input id="name" name="name" type="text" autocomplete="name" required><span class="field-error" id="error-name"></span>
-<label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="email" required><span class="field-error" id="error-email"></span>
-<label for="phone">Phone (optional)</label><input id="phone" name="phone" type="tel" autocomplete="tel"><span class="field-error" id="error-phone"></span>
-<label for="language">Meeting language</label><select id="language" name="language">{lang_options}</select><span class="field-error" id="error-language"></span>
-<label for="description">Describe your goal</label><textarea id="description" name="description"></textarea><span class="field-error" id="error-description"></span>
+<h1>{title}</h1>
+<p class="lead">{lead}</p>
+<form id="request-form" data-token="{token}" data-sending="{sending}" data-done="{done}" data-failed="{failed}">
+<fieldset><legend>{kinds_legend}</legend>{kind_boxes}<span class="field-error" id="error-kinds"></span></fieldset>
+<fieldset><legend>{services_legend}</legend>{service_boxes}<span class="field-error" id="error-services"></span></fieldset>
+<label for="name">{name_label}</label><input id="name" name="name" type="text" autocomplete="name" required><span class="field-error" id="error-name"></span>
+<label for="email">{email_label}</label><input id="email" name="email" type="email" autocomplete="email" required><span class="field-error" id="error-email"></span>
+<label for="phone">{phone_label}</label><input id="phone" name="phone" type="tel" autocomplete="tel"><span class="field-error" id="error-phone"></span>
+<label for="language">{language_label}</label><select id="language" name="language">{lang_options}</select><span class="field-error" id="error-language"></span>
+<label for="description">{goal_label}</label><textarea id="description" name="description"></textarea><span class="field-error" id="error-description"></span>
 <span class="field-error" id="error-tenant"></span>
-<button type="submit">Request assistance</button>
+<button type="submit">{submit}</button>
 </form>
 <p id="status" role="status" aria-live="polite"></p>
 <script src="/widget/form.js"></script>
 </body></html>"#,
         lang_tag = lang.tag(),
-        tenant = escape(&org.name),
+        title = tr("widget-title"),
+        lead = escape(&i18n::text(lang, "widget-lead", &[("tenant", &org.name)])),
+        sending = tr("widget-sending"),
+        done = tr("widget-done"),
+        failed = tr("widget-failed"),
+        kinds_legend = tr("field-kinds"),
+        services_legend = tr("field-services"),
+        name_label = tr("widget-name"),
+        email_label = tr("field-email"),
+        phone_label = tr("widget-phone"),
+        language_label = tr("widget-language"),
+        goal_label = tr("widget-goal"),
+        submit = tr("request-assistance"),
         token = escape(&q.token),
     );
     let ancestors = t.origins().join(" ");
