@@ -296,7 +296,26 @@ pub fn ensure_schedulable(r: &Request) -> ApiResult<()> {
         })
 }
 
-/// The invite of a meeting version, as sent and as served.
+/// A meeting's purpose as `lang` reads it: the plan's own purposes are translated, a purpose
+/// staff typed themselves is shown as typed.
+pub fn purpose_text(purpose: &str, lang: Language) -> String {
+    let key = format!("purpose-{}", purpose.replace(' ', "-"));
+    let known = [
+        "purpose-kick-off",
+        "purpose-success-planning-call",
+        "purpose-remediation-checkpoint",
+        "purpose-enablement-review",
+        "purpose-migration-planning",
+    ];
+    if known.contains(&key.as_str()) {
+        crate::site::i18n::text(lang, &key, &[])
+    } else {
+        purpose.to_string()
+    }
+}
+
+/// The invite of a meeting version, as sent and as served, worded in `lang` (R11).
+#[allow(clippy::too_many_arguments)]
 pub fn invite(
     m: &Meeting,
     method: Method,
@@ -304,7 +323,12 @@ pub fn invite(
     stamp: Timestamp,
     staff: &Person,
     tenant: &str,
+    lang: Language,
 ) -> ApiResult<String> {
+    let purpose = purpose_text(&m.purpose, lang);
+    let t = |key: &str| {
+        crate::site::i18n::text(lang, key, &[("purpose", &purpose), ("tenant", tenant)])
+    };
     Ok(ics::render(&Invite {
         method,
         uid: m.uid.clone(),
@@ -312,11 +336,8 @@ pub fn invite(
         stamp,
         start: instant(m.starts_at)?,
         end: instant(m.ends_at)?,
-        summary: format!("FastTrack: {} ({tenant})", m.purpose),
-        description: format!(
-            "FastTrack online meeting: {}\nHeld remotely; join with the link below.",
-            m.purpose
-        ),
+        summary: t("invite-summary"),
+        description: format!("{}\n{}", t("invite-description"), t("invite-remote")),
         online_link: m.online_link.clone(),
         organizer: staff.clone(),
         attendees: m
@@ -349,7 +370,8 @@ fn mail_jobs(
     sequence: i64,
     now: Timestamp,
 ) -> ApiResult<Vec<TimedJob>> {
-    let content = invite(m, method, sequence, now, staff, tenant)?;
+    let lang = Language::parse(&r.language).unwrap_or(Language::English);
+    let content = invite(m, method, sequence, now, staff, tenant, lang)?;
     let mut to = m.attendee_list();
     if !to.contains(&staff.email) {
         to.push(staff.email.clone());
@@ -358,7 +380,7 @@ fn mail_jobs(
         "meeting_id": m.id,
         "request_id": r.id,
         "tenant": tenant,
-        "purpose": m.purpose,
+        "purpose": purpose_text(&m.purpose, lang),
         "start_utc": crate::api::ts(m.starts_at),
         "end_utc": crate::api::ts(m.ends_at),
         "start_local": local_time(m.starts_at, &m.time_zone),

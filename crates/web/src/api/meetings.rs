@@ -392,7 +392,7 @@ pub(crate) async fn invite_response(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<Response> {
-    let (mut m, _, org, _) = load_meeting(state, caller, id, Action::Read).await?;
+    let (mut m, r, org, _) = load_meeting(state, caller, id, Action::Read).await?;
     // A rescheduled version points at the current one: serve what calendars should show now.
     let mut hops = 0;
     while m.state == "rescheduled" && hops < 100 {
@@ -425,6 +425,7 @@ pub(crate) async fn invite_response(
         scheduler::instant(m.updated_at)?,
         &staff,
         &org.name,
+        fasttrack_core::Language::parse(&r.language).unwrap_or(fasttrack_core::Language::English),
     )?;
     let content_type = format!("text/calendar; charset=utf-8; method={}", method.as_str());
     Ok((
