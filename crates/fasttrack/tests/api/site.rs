@@ -398,9 +398,15 @@ async fn site_every_post_form_carries_the_sessions_csrf_token(app: &TestApp) {
         "/dashboard".into(),
         "/relationships".into(),
         "/audit".into(),
+        "/admin".into(),
     ];
     let mut checked = 0;
-    for who in ["customer", "partner", "fasttrack_manager"] {
+    for who in [
+        "customer",
+        "partner",
+        "fasttrack_manager",
+        "programme_admin",
+    ] {
         let b = Browser::sign_in(app, who).await;
         let token = b.csrf().await;
         for p in &pages {
@@ -535,6 +541,99 @@ async fn r16_customer_approves_a_partners_ask_with_chosen_scopes_and_ends_it(app
     assert!(status == 404 || status == 403, "{status}");
 }
 on_both!(r16_customer_approves_a_partners_ask_with_chosen_scopes_and_ends_it);
+
+async fn site_admin_pages_manage_catalogue_holidays_templates_and_webhooks(app: &TestApp) {
+    let staff = Browser::sign_in(app, "fasttrack_manager").await;
+    assert_eq!(staff.get("/admin").await.0, 403);
+    let b = Browser::sign_in(app, "programme_admin").await;
+    let (status, page) = b.get("/admin").await;
+    assert_eq!(status, 200, "{page}");
+    for section in [
+        "id=\"catalogue\"",
+        "id=\"regions\"",
+        "id=\"staff\"",
+        "id=\"users\"",
+        "id=\"templates\"",
+        "id=\"webhooks\"",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    let token = field(&page, "csrf_token");
+    // Holidays from a standard .ics file (R12).
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:xmas@test\r\nDTSTART;VALUE=DATE:20271225\r\nSUMMARY:Natale\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let (status, to) = b
+        .post(
+            &format!("/admin/regions/{}/holidays", app.seed.region),
+            &[("csrf_token", &token), ("ics", ics)],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/admin#regions"));
+    let (_, page) = b.get("/admin").await;
+    assert!(page.contains("2027-12-25 Natale"), "{page}");
+    // A service added to the catalogue.
+    let (status, _) = b
+        .post(
+            "/admin/services",
+            &[
+                ("csrf_token", &token),
+                ("id", "whiteboard"),
+                ("name", "Whiteboard"),
+                ("category", "Collaboration"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    // The template set, edited as YAML.
+    let yaml = field(&page.replace("<textarea id=\"yaml\" name=\"yaml\" rows=\"16\" class=\"code\" spellcheck=\"false\">", "name=\"yaml\" value=\"").replace("</textarea><button type=\"submit\">Replace", "\"</textarea><button type=\"submit\">Replace"), "yaml");
+    let yaml = yaml
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let admin_api = app.sign_in(&email("programme_admin")).await;
+    let first = admin_api.get("/api/v1/templates").await.body["templates"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edited = yaml.replacen(&first, "Baseline edited on the page", 1);
+    let (status, to) = b
+        .post(
+            "/admin/templates",
+            &[("csrf_token", &token), ("yaml", &edited)],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/admin#templates"));
+    let now = admin_api.get("/api/v1/templates").await;
+    assert_eq!(
+        now.body["templates"][0]["name"],
+        "Baseline edited on the page"
+    );
+    let (status, _) = b
+        .post(
+            "/admin/templates",
+            &[("csrf_token", &token), ("yaml", "templates: 7")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    // A webhook.
+    let (status, _) = b
+        .post(
+            "/admin/webhooks",
+            &[
+                ("csrf_token", &token),
+                ("url", "https://hooks.example/fasttrack"),
+                ("events", "request.submitted"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = b.get("/admin").await;
+    assert!(page.contains("https://hooks.example/fasttrack"));
+    assert!(page.contains("Whiteboard"));
+}
+on_both!(site_admin_pages_manage_catalogue_holidays_templates_and_webhooks);
 
 /// The whole flow in headless Chromium (tests/browser/flow.mjs, Playwright), on SQLite: the
 /// widget in the example admin center, the site's form, the partner's search, staff booking,

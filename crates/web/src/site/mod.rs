@@ -2,6 +2,7 @@
 //! JavaScript. Every page calls the same API handlers (and so the same core rules and the same
 //! authorization) as `/api/v1`; forms carry the session's CSRF token.
 
+mod admin;
 pub mod i18n;
 mod more;
 mod pages;
@@ -155,6 +156,7 @@ pub fn layout(ctx: &Ctx, title: &str, body: &str) -> String {
             ("/requests", "nav-queue"),
             ("/engagements", "nav-engagements"),
             ("/dashboard", "nav-dashboard"),
+            ("/admin", "nav-admin"),
             ("/audit", "nav-audit"),
         ],
         Some(_) => &[

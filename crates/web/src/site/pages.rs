@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard", get(dashboard_page))
         .merge(super::more::routes())
+        .merge(super::admin::routes())
         .merge(super::asset_routes())
 }
 
