@@ -254,3 +254,6 @@ admin-replace-templates = Vorlagensammlung ersetzen
 admin-webhooks = Webhook-Endpunkte
 admin-events = Ereignisse (durch Leerzeichen getrennt)
 admin-add-webhook = Webhook hinzufügen
+staff-calendars = Kalender der Mitarbeiter diese Woche (freie Zeiten)
+move-to = Verschieben auf
+action-reschedule = Besprechung verschieben

@@ -254,3 +254,6 @@ admin-replace-templates = Reemplazar el conjunto de plantillas
 admin-webhooks = Webhooks salientes
 admin-events = Eventos (separados por espacios)
 admin-add-webhook = Añadir el webhook
+staff-calendars = Calendarios del personal esta semana (tiempo libre)
+move-to = Mover a
+action-reschedule = Mover la reunión

@@ -254,3 +254,6 @@ admin-replace-templates = Remplacer l'ensemble de modèles
 admin-webhooks = Webhooks sortants
 admin-events = Événements (séparés par des espaces)
 admin-add-webhook = Ajouter le webhook
+staff-calendars = Calendriers de l'équipe cette semaine (disponibilités)
+move-to = Déplacer au
+action-reschedule = Déplacer la réunion

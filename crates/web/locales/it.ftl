@@ -254,3 +254,6 @@ admin-replace-templates = Sostituisci il set di modelli
 admin-webhooks = Webhook
 admin-events = Eventi (separati da spazi)
 admin-add-webhook = Aggiungi il webhook
+staff-calendars = Calendari del personale questa settimana (orari liberi)
+move-to = Sposta a
+action-reschedule = Sposta la riunione

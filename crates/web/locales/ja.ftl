@@ -254,3 +254,6 @@ admin-replace-templates = テンプレート セットを置き換え
 admin-webhooks = Webhook 設定
 admin-events = イベント (スペース区切り)
 admin-add-webhook = Webhook を追加
+staff-calendars = 今週のスタッフの予定表 (空き時間)
+move-to = 変更先の日時
+action-reschedule = ミーティングの日時を変更

@@ -254,3 +254,6 @@ admin-replace-templates = 템플릿 세트 교체
 admin-webhooks = 웹후크
 admin-events = 이벤트(공백으로 구분)
 admin-add-webhook = 웹후크 추가
+staff-calendars = 이번 주 직원 일정(빈 시간)
+move-to = 변경할 일시
+action-reschedule = 회의 일정 변경

@@ -254,3 +254,6 @@ admin-replace-templates = Substituir o conjunto de modelos
 admin-webhooks = Webhooks de saída
 admin-events = Eventos (separados por espaços)
 admin-add-webhook = Adicionar o webhook
+staff-calendars = Calendários da equipe nesta semana (horários livres)
+move-to = Remarcar para
+action-reschedule = Remarcar a reunião

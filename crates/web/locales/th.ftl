@@ -254,3 +254,6 @@ admin-replace-templates = แทนที่ชุดเทมเพลต
 admin-webhooks = เว็บฮุก
 admin-events = เหตุการณ์ (คั่นด้วยช่องว่าง)
 admin-add-webhook = เพิ่มเว็บฮุก
+staff-calendars = ปฏิทินของเจ้าหน้าที่สัปดาห์นี้ (เวลาว่าง)
+move-to = เลื่อนไปเป็น
+action-reschedule = เลื่อนการประชุม

@@ -254,3 +254,6 @@ admin-replace-templates = Thay thế bộ mẫu
 admin-webhooks = Webhook gửi đi
 admin-events = Sự kiện (phân tách bằng dấu cách)
 admin-add-webhook = Thêm webhook
+staff-calendars = Lịch của nhân viên trong tuần này (thời gian trống)
+move-to = Dời sang
+action-reschedule = Dời cuộc họp

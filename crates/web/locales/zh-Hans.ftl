@@ -254,3 +254,6 @@ admin-replace-templates = 替换模板集
 admin-webhooks = Webhook 设置
 admin-events = 事件（以空格分隔）
 admin-add-webhook = 添加 Webhook
+staff-calendars = 本周人员日历（空闲时间）
+move-to = 改期至
+action-reschedule = 更改会议时间

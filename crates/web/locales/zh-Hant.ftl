@@ -254,3 +254,6 @@ admin-replace-templates = 取代範本集
 admin-webhooks = Webhook 設定
 admin-events = 事件（以空格分隔）
 admin-add-webhook = 新增 Webhook
+staff-calendars = 本週人員行事曆（空閒時間）
+move-to = 改期至
+action-reschedule = 變更會議時間
