@@ -254,3 +254,6 @@ admin-replace-templates = Replace the template set
 admin-webhooks = Webhooks
 admin-events = Events (separated by spaces)
 admin-add-webhook = Add the webhook
+staff-calendars = Staff calendars this week (free time)
+move-to = Move to
+action-reschedule = Move the meeting

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit_page))
         .route("/engagements/{id}/tasks/{task}/{action}", post(task_action))
         .route("/meetings/{id}/cancel", post(cancel_meeting))
+        .route("/meetings/{id}/reschedule", post(reschedule_meeting))
 }
 
 fn doc<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
@@ -330,6 +331,37 @@ async fn cancel_meeting(
     };
     let result = match doc(body) {
         Ok(b) => api::meetings::cancel_meeting(State(state), caller, Path(id), ApiJson(b))
+            .await
+            .map(|Json(m)| value(m)),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(m) => match m["request_id"].as_str() {
+            Some(r) => see_other(&format!("/requests/{}", urlencode(r))),
+            None => see_other("/requests"),
+        },
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// Moves a meeting to one of the offered slots (a new version of the same invite goes out).
+async fn reschedule_meeting(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let caller = match caller_or_sign_in(&ctx) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let form = FormData::parse(&body);
+    if !csrf_ok(&ctx, &form) {
+        return error_page(&ctx, ApiError::Csrf);
+    }
+    let (staff_id, start) = form.get("slot").split_once('|').unwrap_or(("", ""));
+    let result = match doc(json!({"start": start, "staff_id": staff_id})) {
+        Ok(b) => api::meetings::reschedule_meeting(State(state), caller, Path(id), ApiJson(b))
             .await
             .map(|Json(m)| value(m)),
         Err(e) => Err(e),

@@ -1076,8 +1076,10 @@ async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
         }
         body.push_str("</section>");
     }
-    // R10: staff book from the slots the scheduler offers (language, both business hours).
-    if staff && ["accepted", "scheduled", "in_progress"].contains(&st) {
+    // R10: staff, the customer or its partner book from the slots the scheduler offers (the
+    // request's language, inside both sides' business hours); staff also see the calendars.
+    let mut free_slots: Vec<Value> = Vec::new();
+    if ["accepted", "scheduled", "in_progress"].contains(&st) {
         let slots = match doc(json!({"limit": 6})) {
             Ok(q) => api::meetings::slots(
                 State(state.clone()),
@@ -1090,16 +1092,16 @@ async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
             Err(e) => Err(e),
         };
         if let Ok(l) = slots {
+            free_slots = l["slots"].as_array().cloned().unwrap_or_default();
             let _ = write!(
                 body,
                 "<section><h2>{}</h2><ul class=\"slots\">",
                 ctx.t("proposed-slots")
             );
-            let list = l["slots"].as_array().cloned().unwrap_or_default();
-            if list.is_empty() {
+            if free_slots.is_empty() {
                 let _ = write!(body, "<li class=\"muted\">{}</li>", ctx.t("no-slots"));
             }
-            for sl in list {
+            for sl in &free_slots {
                 let _ = write!(
                     body,
                     "<li><form method=\"post\" action=\"/requests/{}/book\" class=\"inline\">{}\
@@ -1107,14 +1109,17 @@ async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
                      {} — {} <button type=\"submit\">{}</button></form></li>",
                     escape(&id),
                     ctx.csrf_field(),
-                    s(&sl, "staff_id"),
-                    s(&sl, "start"),
+                    s(sl, "staff_id"),
+                    s(sl, "start"),
                     ctx.when(sl["start"].as_str().unwrap_or("")),
-                    s(&sl, "staff_name"),
+                    s(sl, "staff_name"),
                     ctx.t("action-book")
                 );
             }
             body.push_str("</ul></section>");
+        }
+        if staff {
+            body.push_str(&staff_calendars(&state, &ctx, &caller, &free_slots).await);
         }
     }
     // Meetings booked.
@@ -1133,8 +1138,30 @@ async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
             body.push_str("<ul class=\"meetings\">");
             for m in items {
                 let cancel = if m["state"] == "booked" {
+                    let mut options = String::new();
+                    for sl in &free_slots {
+                        let _ = write!(
+                            options,
+                            "<option value=\"{}|{}\">{} — {}</option>",
+                            s(sl, "staff_id"),
+                            s(sl, "start"),
+                            ctx.when(sl["start"].as_str().unwrap_or("")),
+                            s(sl, "staff_name")
+                        );
+                    }
+                    let reschedule = if options.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "<form method=\"post\" action=\"/meetings/{mid}/reschedule\" class=\"inline\">{}<label for=\"move-{mid}\">{}</label> <select id=\"move-{mid}\" name=\"slot\">{options}</select> <button type=\"submit\" class=\"secondary\">{}</button></form>",
+                            ctx.csrf_field(),
+                            ctx.t("move-to"),
+                            ctx.t("action-reschedule"),
+                            mid = s(&m, "id"),
+                        )
+                    };
                     format!(
-                        "<form method=\"post\" action=\"/meetings/{}/cancel\" class=\"inline\">{}<button type=\"submit\" class=\"link\">{}</button></form>",
+                        "<form method=\"post\" action=\"/meetings/{}/cancel\" class=\"inline\">{}<button type=\"submit\" class=\"link\">{}</button></form> {reschedule}",
                         s(&m, "id"),
                         ctx.csrf_field(),
                         ctx.t("action-cancel-meeting")
@@ -1181,6 +1208,86 @@ async fn request_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
         StatusCode::OK,
         layout(&ctx, &i18n::text(ctx.lang, "request-title", &[]), &body),
     )
+}
+
+/// R12: the calendars of the staff the slots name, for the coming week: free time per day in the
+/// viewer's zone, and how many meetings each already holds.
+async fn staff_calendars(state: &AppState, ctx: &Ctx, caller: &Caller, slots: &[Value]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for sl in slots {
+        if let Some(id) = sl["staff_id"].as_str() {
+            if !seen.iter().any(|x| x == id) && seen.len() < 3 {
+                seen.push(id.to_string());
+            }
+        }
+    }
+    if seen.is_empty() {
+        return String::new();
+    }
+    let tz = jiff::tz::TimeZone::get(&ctx.zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut out = format!(
+        "<section><h2>{}</h2><div class=\"cards\">",
+        ctx.t("staff-calendars")
+    );
+    for staff_id in seen {
+        let Ok(q) = doc(json!({})) else { continue };
+        let Ok(Json(a)) = api::calendars::availability(
+            State(state.clone()),
+            caller.clone(),
+            Path(staff_id.clone()),
+            ApiQuery(q),
+        )
+        .await
+        else {
+            continue;
+        };
+        let a = value(a);
+        let name = state
+            .store
+            .get_user(&staff_id)
+            .await
+            .map(|u| u.name)
+            .unwrap_or_else(|_| staff_id.clone());
+        let mut days: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for iv in a["free"].as_array().cloned().unwrap_or_default() {
+            let (Some(start), Some(end)) = (
+                iv["start"]
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok()),
+                iv["end"]
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok()),
+            ) else {
+                continue;
+            };
+            let (a, b) = (tz.to_datetime(start), tz.to_datetime(end));
+            days.entry(a.date().to_string()).or_default().push(format!(
+                "{:02}:{:02}–{:02}:{:02}",
+                a.hour(),
+                a.minute(),
+                b.hour(),
+                b.minute()
+            ));
+        }
+        let booked = a["bookings"].as_array().map_or(0, |b| b.len() as i64);
+        let _ = write!(
+            out,
+            "<article class=\"card\"><h3>{}</h3><p class=\"muted\">{} · {}: {}</p><dl class=\"facts\">",
+            escape(&name),
+            s(&a, "time_zone"),
+            ctx.t("meetings"),
+            ctx.number(booked)
+        );
+        for (day, free) in days.iter().take(7) {
+            let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", escape(day), free.join(", "));
+        }
+        if days.is_empty() {
+            let _ = write!(out, "<dt>—</dt><dd>{}</dd>", ctx.t("no-slots"));
+        }
+        out.push_str("</dl></article>");
+    }
+    out.push_str("</div></section>");
+    out
 }
 
 /// The triage and requester actions of a request page, each through the API's handler.
