@@ -39,6 +39,8 @@ fn value<T: serde::Serialize>(t: T) -> Value {
 }
 
 /// A programme admin, or the page that says why not.
+// The error is the page to send at once; it is built once per request, never copied.
+#[allow(clippy::result_large_err)]
 fn admin(ctx: &Ctx) -> Result<Caller, Response> {
     match &ctx.caller {
         None => Err(super::to_sign_in(ctx)),

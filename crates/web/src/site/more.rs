@@ -38,6 +38,8 @@ fn value<T: serde::Serialize>(t: T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
+// The error is the page to send at once; it is built once per request, never copied.
+#[allow(clippy::result_large_err)]
 fn caller_or_sign_in(ctx: &Ctx) -> Result<Caller, Response> {
     ctx.caller.clone().ok_or_else(|| super::to_sign_in(ctx))
 }

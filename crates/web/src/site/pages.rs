@@ -68,6 +68,8 @@ fn value<T: serde::Serialize>(t: T) -> Value {
 }
 
 /// The signed-in viewer, or the way to the sign-in page.
+// The error is the page to send at once; it is built once per request, never copied.
+#[allow(clippy::result_large_err)]
 fn signed_in(ctx: &Ctx) -> Result<Caller, Response> {
     ctx.caller.clone().ok_or_else(|| to_sign_in(ctx))
 }
