@@ -10,13 +10,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{csrf_ok, error_page, html, i18n, layout, s, see_other, Ctx, FormData};
+use super::{csrf_ok, doc, error_page, html, i18n, layout, s, see_other, value, Ctx, FormData};
 use crate::api;
 use crate::api::templates::{parse_template_set, render_template_set, TemplateFormat};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_json, ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 use crate::timeline::escape;
 
@@ -28,14 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/regions/{id}/holidays", post(import_holidays))
         .route("/admin/templates", post(replace_templates))
         .route("/admin/webhooks", post(add_webhook))
-}
-
-fn doc<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
-    parse_json(v.to_string().as_bytes())
-}
-
-fn value<T: serde::Serialize>(t: T) -> Value {
-    serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
 /// A programme admin, or the page that says why not.

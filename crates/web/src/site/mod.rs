@@ -306,6 +306,23 @@ pub fn csrf_ok(ctx: &Ctx, form: &FormData) -> bool {
             .is_some_and(|t| t == sent)
 }
 
+/// Parses a query or body document the API would take, with the API's field errors.
+pub fn doc<T: serde::de::DeserializeOwned>(v: Value) -> crate::error::ApiResult<T> {
+    crate::extract::parse_json(v.to_string().as_bytes())
+}
+
+/// An API document as JSON, for rendering.
+pub fn value<T: serde::Serialize>(t: T) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+/// The signed-in viewer, or the way to the sign-in page.
+// The error is the page to send at once; it is built once per request, never copied.
+#[allow(clippy::result_large_err)]
+pub fn signed_in(ctx: &Ctx) -> Result<Caller, Response> {
+    ctx.caller.clone().ok_or_else(|| to_sign_in(ctx))
+}
+
 /// A JSON string field, escaped.
 pub fn s(v: &Value, key: &str) -> String {
     escape(v[key].as_str().unwrap_or(""))

@@ -10,12 +10,15 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use fasttrack_core::Role;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{csrf_ok, error_page, html, i18n, layout, s, see_other, urlencode, Ctx, FormData};
+use super::{
+    csrf_ok, doc, error_page, html, i18n, layout, s, see_other, signed_in, urlencode, value, Ctx,
+    FormData,
+};
 use crate::api;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_json, ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use crate::timeline::escape;
 
@@ -30,24 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/reschedule", post(reschedule_meeting))
 }
 
-fn doc<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
-    parse_json(v.to_string().as_bytes())
-}
-
-fn value<T: serde::Serialize>(t: T) -> Value {
-    serde_json::to_value(t).unwrap_or(Value::Null)
-}
-
-// The error is the page to send at once; it is built once per request, never copied.
-#[allow(clippy::result_large_err)]
-fn caller_or_sign_in(ctx: &Ctx) -> Result<Caller, Response> {
-    ctx.caller.clone().ok_or_else(|| super::to_sign_in(ctx))
-}
-
 /// R16: the viewer's partner relationships: a customer approves (choosing scopes and term),
 /// declines or ends them; a partner sees its own and may end them.
 async fn relationships_page(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let caller = match caller_or_sign_in(&ctx) {
+    let caller = match signed_in(&ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -166,7 +155,7 @@ async fn relationship_action(
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let caller = match caller_or_sign_in(&ctx) {
+    let caller = match signed_in(&ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -203,7 +192,7 @@ async fn relationship_action(
 
 /// The audit log: a customer reads its tenant's records, programme admins every record.
 async fn audit_page(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let caller = match caller_or_sign_in(&ctx) {
+    let caller = match signed_in(&ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -274,7 +263,7 @@ async fn task_action(
     Path((id, task, action)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
-    let caller = match caller_or_sign_in(&ctx) {
+    let caller = match signed_in(&ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -317,7 +306,7 @@ async fn cancel_meeting(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let caller = match caller_or_sign_in(&ctx) {
+    let caller = match signed_in(&ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -353,7 +342,7 @@ async fn reschedule_meeting(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let caller = match caller_or_sign_in(&ctx) {
+    let caller = match signed_in(&ctx) {
         Ok(c) => c,
         Err(r) => return r,
     };

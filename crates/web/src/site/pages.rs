@@ -13,19 +13,19 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use fasttrack_core::rules::engagement::HelpKind;
 use fasttrack_core::{Language, Role};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::i18n::{self, LANG_COOKIE};
 use super::{
-    csrf_ok, error_page, html, layout, s, see_other, to_sign_in, urlencode, Ctx, FormData,
+    csrf_ok, doc, error_page, html, layout, s, see_other, signed_in, urlencode, value, Ctx,
+    FormData,
 };
 use crate::api;
 use crate::api::auth::{check_credentials, new_secret, session_cookie, start_session};
 use crate::api::engagements::{dashboard_figures, Dashboard};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{hash_secret, parse_json, ApiJson, ApiQuery, Caller, SESSION_COOKIE};
+use crate::extract::{hash_secret, ApiJson, ApiQuery, Caller, SESSION_COOKIE};
 use crate::state::AppState;
 use crate::timeline::escape;
 
@@ -56,22 +56,6 @@ pub fn routes() -> Router<AppState> {
         .merge(super::more::routes())
         .merge(super::admin::routes())
         .merge(super::asset_routes())
-}
-
-/// Parses a query or body document the API would take.
-fn doc<T: DeserializeOwned>(v: Value) -> ApiResult<T> {
-    parse_json(v.to_string().as_bytes())
-}
-
-fn value<T: serde::Serialize>(t: T) -> Value {
-    serde_json::to_value(t).unwrap_or(Value::Null)
-}
-
-/// The signed-in viewer, or the way to the sign-in page.
-// The error is the page to send at once; it is built once per request, never copied.
-#[allow(clippy::result_large_err)]
-fn signed_in(ctx: &Ctx) -> Result<Caller, Response> {
-    ctx.caller.clone().ok_or_else(|| to_sign_in(ctx))
 }
 
 async fn root(ctx: Ctx) -> Response {
