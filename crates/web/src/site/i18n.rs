@@ -126,14 +126,7 @@ pub fn match_tag(tag: &str) -> Option<Language> {
 
 /// The language of a page: the switcher's cookie, the user's setting, the browser's, English.
 pub fn choose(headers: &HeaderMap, user_language: Option<&str>) -> Language {
-    let from_cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .and_then(|(_, v)| match_tag(v));
+    let from_cookie = crate::extract::header_cookie(headers, LANG_COOKIE).and_then(match_tag);
     from_cookie
         .or_else(|| user_language.and_then(match_tag))
         .or_else(|| {

@@ -25,7 +25,7 @@ use crate::api;
 use crate::api::auth::{check_credentials, new_secret, session_cookie, start_session};
 use crate::api::engagements::{dashboard_figures, Dashboard};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{hash_secret, ApiJson, ApiQuery, Caller, SESSION_COOKIE};
+use crate::extract::{hash_secret, header_cookie, ApiJson, ApiQuery, Caller, SESSION_COOKIE};
 use crate::state::AppState;
 use crate::timeline::escape;
 
@@ -186,14 +186,7 @@ async fn sign_in_submit(
     let f = FormData::parse(&body);
     let next = local_path(Some(f.get("next")), "/");
     let email = f.get("email").to_string();
-    let sent_cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == FORM_COOKIE)
-        .map(|(_, v)| v.to_string());
+    let sent_cookie = header_cookie(&headers, FORM_COOKIE).map(str::to_string);
     let again = |status: StatusCode, key: &str, args: &[(&str, &str)]| {
         let token = new_secret().unwrap_or_default();
         let message = i18n::text(ctx.lang, key, args);
@@ -252,14 +245,7 @@ async fn sign_out(
     if !csrf_ok(&ctx, &form) {
         return error_page(&ctx, ApiError::Csrf);
     }
-    let secret = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string());
+    let secret = header_cookie(&headers, SESSION_COOKIE).map(str::to_string);
     if let Some(secret) = secret {
         let ctx_audit = api::audit_ctx(
             &state,
