@@ -25,6 +25,8 @@ function check(cond, what) {
 
 // The admin center page of the examples, served from its own origin with the widget filled in.
 const adminPort = Number(env("ADMIN_CENTER_PORT"));
+// axe-core, the accessibility engine, from the local npm install (no CDN).
+const axeSource = readFileSync(join(here, "node_modules/axe-core/axe.min.js"), "utf8");
 const adminHtml = readFileSync(join(here, "../../examples/admin-center.html"), "utf8")
   .replace("http://127.0.0.1:8080/widget.js", `${base}/widget.js`)
   .replace("PASTE-WIDGET-TOKEN", env("WIDGET_TOKEN"));
@@ -61,6 +63,23 @@ async function fileRequest(page, description) {
   await Promise.all([page.waitForNavigation(), page.click("form[action='/requests'] button[type=submit]")]);
   check(/\/requests\/[0-9a-f-]+$/.test(page.url()), `filed "${description}" (${page.url()})`);
   return page.url();
+}
+
+// Runs axe (WCAG 2.1 A and AA) on the page as it stands; a serious or critical finding fails the
+// flow with the rule, its help text and the elements it names.
+const audited = [];
+async function audit(page, name) {
+  // CDP evaluation is not subject to the page's CSP, so the engine runs on the real page.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of bad) {
+    console.error(`a11y ${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+  }
+  audited.push({ page: name, passes: result.passes.length, violations: bad.length,
+    minor: result.violations.length - bad.length });
 }
 
 let failed = false;
@@ -142,6 +161,52 @@ try {
   const quick = await customer.textContent("#qa");
   check(quick && quick.trim() === env("THAI_QUICK_ACTIONS"), `Thai heading "${quick}"`);
   await customer.screenshot({ path: join(shots, "home-th.png"), fullPage: true });
+
+  // 7. Accessibility: every main page of every role, in English, Japanese and Thai.
+  await audit(customer, "home (th)");
+  await customer.goto(`${base}/language?to=ja&back=/requests/new`);
+  await audit(customer, "request form (ja)");
+  await customer.goto(`${base}/language?to=en&back=/home`);
+  await audit(customer, "home");
+  for (const path of ["/requests/new", "/requests", "/engagements", "/relationships", "/audit"]) {
+    await customer.goto(`${base}${path}`);
+    await audit(customer, `customer ${path}`);
+  }
+  await customer.goto(siteRequest);
+  await audit(customer, "customer request page");
+  await customer.goto(`${base}/engagements`);
+  await Promise.all([customer.waitForNavigation(), customer.click("main table a >> nth=0")]);
+  await audit(customer, "customer engagement page");
+  await audit(partner, "partner request page");
+  await partner.goto(`${base}/customers`);
+  await audit(partner, "partner /customers");
+  for (const path of ["/requests", "/dashboard", "/engagements", "/time-off"]) {
+    await manager.goto(`${base}${path}`);
+    await audit(manager, `staff ${path}`);
+  }
+  await manager.goto(siteRequest);
+  await audit(manager, "staff request page");
+  const anonymous = await (await browser.newContext()).newPage();
+  await anonymous.goto(`${base}/language?to=en&back=/sign-in`);
+  await audit(anonymous, "sign-in");
+  await admin.goto(`http://127.0.0.1:${adminPort}/`);
+  await admin.click("button[data-fasttrack-widget=button]");
+  const frame = admin.frames().find((f) => f.url().includes("/widget/"));
+  if (frame) {
+    await frame.waitForLoadState();
+    await frame.evaluate(axeSource);
+    const r = await frame.evaluate(() => window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } }));
+    const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    for (const v of bad) { console.error(`a11y widget: ${v.id} ${v.help}`); }
+    audited.push({ page: "widget form", passes: r.passes.length, violations: bad.length,
+      minor: r.violations.length - bad.length });
+  } else {
+    check(false, "the widget's frame is found for the accessibility audit");
+  }
+  console.log(`A11Y ${JSON.stringify(audited)}`);
+  const findings = audited.reduce((n, a) => n + a.violations, 0);
+  check(audited.length >= 15 && findings === 0,
+    `accessibility (axe, WCAG 2.1 AA) of ${audited.length} pages: ${findings} serious or critical findings`);
 } catch (e) {
   failed = true;
   console.error(e);

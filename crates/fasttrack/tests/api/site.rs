@@ -366,6 +366,113 @@ async fn r10_staff_accept_on_the_page_and_the_customer_confirms_the_meeting_plan
 }
 on_both!(r10_staff_accept_on_the_page_and_the_customer_confirms_the_meeting_plan);
 
+async fn r12_staff_record_and_remove_their_time_off_on_a_page(app: &TestApp) {
+    let b = Browser::sign_in(app, "center_engineer").await;
+    let (status, page) = b.get("/time-off").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("href=\"/time-off\" aria-current=\"page\""),
+        "in the staff menu"
+    );
+    let token = field(&page, "csrf_token");
+    // The user's zone is Rome: 09:00 there on 1 December is 08:00 UTC.
+    let (status, page) = b
+        .post(
+            "/time-off",
+            &[
+                ("csrf_token", &token),
+                ("start", "2027-12-01T09:00"),
+                ("end", "2027-11-30T09:00"),
+                ("reason", "Training"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "an absence that ends before it starts: {page}");
+    assert!(page.contains("id=\"err-end\""), "{page}");
+    assert!(page.contains("value=\"Training\""), "the reason is kept");
+    let (status, page) = b
+        .post(
+            "/time-off",
+            &[("csrf_token", &token), ("start", "yesterday"), ("end", "")],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("id=\"err-start\"") && page.contains("id=\"err-end\""));
+    let (status, to) = b
+        .post(
+            "/time-off",
+            &[
+                ("csrf_token", &token),
+                ("start", "2027-12-01T09:00"),
+                ("end", "2027-12-03T18:00"),
+                ("reason", "Training"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{to}");
+    let me = app.sign_in(&email("center_engineer")).await;
+    let who = me.get("/api/v1/me").await;
+    let id = who.body["id"].as_str().unwrap().to_string();
+    let list = me.get(&format!("/api/v1/staff/{id}/time-off")).await;
+    assert_eq!(
+        list.body[0]["start"], "2027-12-01T08:00:00Z",
+        "{}",
+        list.body
+    );
+    assert_eq!(list.body[0]["end"], "2027-12-03T17:00:00Z");
+    let absence = list.body[0]["id"].as_str().unwrap().to_string();
+    // Another staff member may not remove it; a customer may not even see the page.
+    let other = Browser::sign_in(app, "fasttrack_specialist").await;
+    let other_token = other.csrf().await;
+    let (status, _) = other
+        .post(
+            &format!("/time-off/{id}/{absence}/remove"),
+            &[("csrf_token", &other_token)],
+        )
+        .await;
+    assert_eq!(status, 403);
+    let customer = Browser::sign_in(app, "customer").await;
+    assert_ne!(customer.get(&format!("/time-off?staff={id}")).await.0, 200);
+    let (_, page) = b.get("/time-off").await;
+    assert!(page.contains("Training"), "{page}");
+    let (status, _) = b
+        .post(
+            &format!("/time-off/{id}/{absence}/remove"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let list = me.get(&format!("/api/v1/staff/{id}/time-off")).await;
+    assert_eq!(list.body.as_array().map(Vec::len), Some(0));
+}
+on_both!(r12_staff_record_and_remove_their_time_off_on_a_page);
+
+async fn r11_rule_refusals_read_in_the_viewers_language(app: &TestApp) {
+    let b = Browser::sign_in(app, "customer").await;
+    let (_, form) = b.get("/requests/new").await;
+    let token = field(&form, "csrf_token");
+    let refused = [
+        ("csrf_token", token.as_str()),
+        ("org_id", app.seed.cust_a.as_str()),
+        ("channel", "site_quick_action"),
+        ("services", "mail"),
+        ("kinds", "service_onboarding"),
+        ("contact_name", "Ada Rossi"),
+        ("contact_email", "ada@contoso.example"),
+        ("language", "ru"),
+        ("description", "Помогите"),
+    ];
+    b.get("/language?to=ja&back=/").await;
+    let (status, page) = b.post("/requests", &refused).await;
+    assert_eq!(status, 422, "{page}");
+    let ja = i18n::text(Language::Japanese, "rule-r11-why", &[]);
+    assert!(page.contains(&ja), "the R11 refusal in Japanese: {page}");
+    b.get("/language?to=en&back=/").await;
+    let (_, page) = b.post("/requests", &refused).await;
+    assert!(page.contains("Refused by rule R11 (Languages)."), "{page}");
+}
+on_both!(r11_rule_refusals_read_in_the_viewers_language);
+
 async fn site_every_post_form_carries_the_sessions_csrf_token(app: &TestApp) {
     // A request in the plan state, so that every kind of form shows somewhere.
     let customer_api = app.sign_in(&email("customer")).await;
@@ -399,12 +506,14 @@ async fn site_every_post_form_carries_the_sessions_csrf_token(app: &TestApp) {
         "/relationships".into(),
         "/audit".into(),
         "/admin".into(),
+        "/time-off".into(),
     ];
     let mut checked = 0;
     for who in [
         "customer",
         "partner",
         "fasttrack_manager",
+        "center_engineer",
         "programme_admin",
     ] {
         let b = Browser::sign_in(app, who).await;

@@ -177,7 +177,8 @@ async fn render(state: &AppState, ctx: &Ctx, caller: &Caller) -> ApiResult<Strin
             .unwrap_or_default();
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/time-off?staff={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&super::urlencode(u["id"].as_str().unwrap_or(""))),
             s(u, "name"),
             ctx.t(&format!(
                 "role-{}",

@@ -6,6 +6,7 @@ mod admin;
 pub mod i18n;
 mod more;
 mod pages;
+mod timeoff;
 
 use std::fmt::Write as _;
 
@@ -14,6 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Router;
+use fasttrack_core::error::RuleViolation;
 use fasttrack_core::{Language, Role};
 use serde_json::Value;
 
@@ -163,6 +165,7 @@ pub fn layout(ctx: &Ctx, title: &str, body: &str) -> String {
             ("/requests", "nav-queue"),
             ("/engagements", "nav-engagements"),
             ("/dashboard", "nav-dashboard"),
+            ("/time-off", "nav-time-off"),
         ],
     };
     for (href, key) in links {
@@ -253,6 +256,7 @@ pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
     // The detail names the rule and what broke it; storage details are never shown.
     let detail = match &e {
         ApiError::Store(_) | ApiError::Internal(_) | ApiError::NotFound => String::new(),
+        ApiError::Rule(v) | ApiError::RuleConflict(v) => rule_html(ctx, v),
         other => format!("<p class=\"detail\">{}</p>", escape(&other.to_string())),
     };
     let title = i18n::text(ctx.lang, key, &[]);
@@ -260,6 +264,41 @@ pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
         status,
         layout(ctx, &title, &format!("<h1>{}</h1>{detail}", escape(&title))),
     )
+}
+
+/// A refusal by a programme rule in the viewer's language: the rule, its title and what it asks.
+/// The core's own explanation is specific but English; English readers get it inline.
+pub fn rule_text(ctx: &Ctx, v: &RuleViolation) -> String {
+    let key = format!("rule-{}", v.rule.to_string().to_lowercase());
+    let title = i18n::text(ctx.lang, &key, &[]);
+    let head = i18n::text(
+        ctx.lang,
+        "refused-by-rule",
+        &[("rule", &v.rule.to_string()), ("title", &title)],
+    );
+    let why = i18n::text(ctx.lang, &format!("{key}-why"), &[]);
+    if ctx.lang == Language::English {
+        format!("{head} {why} {}", v.message)
+    } else {
+        format!("{head} {why}")
+    }
+}
+
+/// [`rule_text`] as a block, with the core's English explanation folded away for other languages.
+pub fn rule_html(ctx: &Ctx, v: &RuleViolation) -> String {
+    let mut out = format!(
+        "<p class=\"detail\" role=\"alert\">{}</p>",
+        escape(&rule_text(ctx, v))
+    );
+    if ctx.lang != Language::English {
+        let _ = write!(
+            out,
+            "<details class=\"detail\"><summary>{}</summary><p lang=\"en\">{}</p></details>",
+            ctx.t("rule-details-en"),
+            escape(&v.message)
+        );
+    }
+    out
 }
 
 /// Form fields, repeated names kept (checkbox groups).

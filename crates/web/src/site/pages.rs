@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard", get(dashboard_page))
         .merge(super::more::routes())
+        .merge(super::timeoff::routes())
         .merge(super::admin::routes())
         .merge(super::asset_routes())
 }
@@ -719,7 +720,7 @@ async fn file_submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
         Err(ApiError::Invalid(inv)) => inv.0.into_iter().map(|e| (e.field, e.message)).collect(),
         Err(ApiError::Rule(v)) => {
             let field = v.field.clone().unwrap_or_else(|| "description".into());
-            BTreeMap::from([(field, format!("{:?}: {}", v.rule, v.message))])
+            BTreeMap::from([(field, super::rule_text(&ctx, &v))])
         }
         Err(e) => return error_page(&ctx, e),
     };
