@@ -189,6 +189,17 @@ pub fn init_logging(cli: &Cli) {
 
 /// Runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The other commands read the file's database_url too, unless the flag or environment gives one.
+    let db_url = |db: DbArgs| -> anyhow::Result<String> {
+        let given = cli.flag_keys.iter().any(|k| k == "database_url")
+            || std::env::var_os("FASTTRACK_DATABASE_URL").is_some();
+        match cli.config.as_deref() {
+            Some(path) if !given => Ok(Layer::from_file(path)?
+                .database_url
+                .unwrap_or(db.database_url)),
+            _ => Ok(db.database_url),
+        }
+    };
     match cli.command {
         Command::Serve { settings: s, demo } => {
             serve(
@@ -209,13 +220,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tokio::task::spawn_blocking(move || crate::health_cli::check(&s.listen)).await?
         }
         Command::Migrate { db } => {
-            let store = Store::connect(&db.database_url).await?;
+            let store = Store::connect(&db_url(db)?).await?;
             store.close().await;
             println!("database is up to date");
             Ok(())
         }
         Command::Demo { db } => {
-            let store = Store::connect(&db.database_url).await?;
+            let store = Store::connect(&db_url(db)?).await?;
             if !store.is_empty().await? {
                 bail!(
                     "the database already holds data; the demo loads only into an empty database"
@@ -226,8 +237,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Schedule(args) => crate::schedule_cli::run(args).await,
-        Command::Templates { command } => crate::templates_cli::run(command).await,
+        Command::Schedule(mut args) => {
+            args.db.database_url = db_url(args.db.clone())?;
+            crate::schedule_cli::run(args).await
+        }
+        Command::Templates { mut command } => {
+            let db = match &mut command {
+                crate::templates_cli::TemplatesCommand::Export(a) => &mut a.db,
+                crate::templates_cli::TemplatesCommand::Import(a) => &mut a.db,
+            };
+            db.database_url = db_url(db.clone())?;
+            crate::templates_cli::run(command).await
+        }
         Command::User {
             command:
                 UserCommand::Create {
@@ -250,7 +271,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "give the password in FASTTRACK_USER_PASSWORD or with --password-stdin",
                 )?
             };
-            let store = Store::connect(&db.database_url).await?;
+            let store = Store::connect(&db_url(db)?).await?;
             let id = create_user(&store, &email, &name, &role, org.as_deref(), &password).await?;
             store.close().await;
             println!("created user {id} ({email}, {role})");

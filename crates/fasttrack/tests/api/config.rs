@@ -294,3 +294,43 @@ async fn serve_runs_with_the_file_and_serves_metrics_on_their_own_listener() {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
 }
+
+#[test]
+fn other_commands_take_the_database_from_the_file_unless_told_otherwise() {
+    let dir = std::env::temp_dir();
+    let from_file = dir.join(format!("fasttrack-file-{}.db", uuid::Uuid::new_v4()));
+    let from_env = dir.join(format!("fasttrack-env-{}.db", uuid::Uuid::new_v4()));
+    let path = file(&format!(
+        "database_url = \"sqlite://{}\"\n",
+        from_file.display()
+    ));
+    let out = fasttrack(&[])
+        .args(["migrate", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run fasttrack");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(from_file.exists(), "migrate used the file's database_url");
+    let env_url = format!("sqlite://{}", from_env.display());
+    let out = fasttrack(&[("FASTTRACK_DATABASE_URL", &env_url)])
+        .args(["migrate", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run fasttrack");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(from_env.exists(), "the environment wins over the file");
+    let _ = std::fs::remove_file(&path);
+    for db in [&from_file, &from_env] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+}
