@@ -1,37 +1,32 @@
-//! The command line: `serve`, `migrate`, `demo` and `user`, each with `--help`.
+//! The command line: `serve`, `config`, `migrate`, `demo` and `user`, each with `--help`.
+
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use fasttrack_core::types::{text, Email, IanaZone};
 use fasttrack_core::{Language, OrgKind, Role};
 use fasttrack_store::{AuditCtx, NewOrganization, NewUser, OrganizationFilter, Page, Store};
-use fasttrack_web::WebConfig;
 use tracing_subscriber::EnvFilter;
 
-use crate::worker::WorkerConfig;
+pub use crate::config::LogFormat;
+use crate::config::{Layer, Settings};
 
 /// fasttrack: runs the FastTrack onboarding-assistance programme.
 #[derive(Debug, Parser)]
 #[command(name = "fasttrack", version, about, long_about = None)]
 pub struct Cli {
-    /// Log format.
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value = "text",
-        env = "FASTTRACK_LOG_FORMAT"
-    )]
-    pub log_format: LogFormat,
+    /// Log format [default: text; also `log_format` in the configuration file].
+    #[arg(long, global = true, value_enum, env = "FASTTRACK_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// A TOML configuration file for `serve`; the environment and flags override it.
+    #[arg(long, global = true, env = "FASTTRACK_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// How logs are written.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
+    /// The settings given as flags (not through the environment), for `config check`.
+    #[arg(skip)]
+    pub flag_keys: Vec<String>,
 }
 
 /// The database to use.
@@ -46,51 +41,27 @@ pub struct DbArgs {
     pub database_url: String,
 }
 
-/// Where mail goes.
-#[derive(Clone, Args)]
-pub struct MailArgs {
-    /// SMTP server: `smtp://host:25` (plain), `smtp://host:587?tls=required` (STARTTLS) or
-    /// `smtps://host:465` (TLS), with optional `user:password@`. Without one, mail stays queued.
-    // `--help` must not print the variable's value: it may hold a password.
-    #[arg(long, env = "FASTTRACK_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
-    /// The sender of every mail.
-    #[arg(
-        long,
-        env = "FASTTRACK_MAIL_FROM",
-        default_value = "FastTrack <fasttrack@localhost>"
-    )]
-    pub mail_from: String,
-}
-
-impl std::fmt::Debug for MailArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The SMTP URL may hold a password.
-        f.debug_struct("MailArgs")
-            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "…"))
-            .field("mail_from", &self.mail_from)
-            .finish()
-    }
-}
-
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web site and the API (migrating the database first).
     Serve {
         #[command(flatten)]
-        db: DbArgs,
-        /// Address to listen on.
-        #[arg(long, env = "FASTTRACK_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
+        settings: Layer,
         /// Load the demo programme first if the database is empty.
         #[arg(long)]
         demo: bool,
-        /// Mark cookies `Secure` (serve behind HTTPS).
-        #[arg(long, env = "FASTTRACK_SECURE_COOKIES")]
-        secure_cookies: bool,
+    },
+    /// The configuration of `serve`.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Ask the running server's `/healthz` (at `listen` of the same settings); exits non-zero
+    /// unless it answers 200. For container health checks.
+    Health {
         #[command(flatten)]
-        mail: MailArgs,
+        settings: Layer,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -116,6 +87,62 @@ pub enum Command {
     },
 }
 
+/// Configuration commands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (file < environment < flags), secrets hidden; fails
+    /// with the offending key when something is invalid.
+    Check {
+        #[command(flatten)]
+        settings: Layer,
+    },
+}
+
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values may hold passwords and tokens: name only the keys given.
+        f.debug_struct("Layer")
+            .field("given", &self.given())
+            .finish()
+    }
+}
+
+/// Parses the command line, noting which settings came as flags rather than from the environment.
+pub fn parse() -> Cli {
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let mut m = &matches;
+    loop {
+        cli.flag_keys.extend(
+            m.ids()
+                .filter(|id| {
+                    m.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+                })
+                .map(|id| id.as_str().to_string()),
+        );
+        match m.subcommand() {
+            Some((_, sub)) => m = sub,
+            None => break,
+        }
+    }
+    cli
+}
+
+/// The effective settings of `serve`: the file of `--config`, then `given` (the environment and
+/// the flags), with the global `--log-format`.
+fn settings(
+    config: Option<&std::path::Path>,
+    log_format: Option<LogFormat>,
+    flag_keys: &[String],
+    mut given: Layer,
+) -> anyhow::Result<Settings> {
+    given.log_format = log_format;
+    Ok(crate::config::load(config, given, flag_keys)?)
+}
+
 /// User management.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -139,14 +166,22 @@ pub enum UserCommand {
     },
 }
 
-/// Sets up `tracing` from `RUST_LOG` (default `info`) in the chosen format.
+/// Sets up `tracing` from `RUST_LOG` (default `info`) in the chosen format: the flag or
+/// environment, else the configuration file's `log_format`, else text.
 pub fn init_logging(cli: &Cli) {
+    let format = cli
+        .log_format
+        .or_else(|| {
+            let path = cli.config.as_deref()?;
+            crate::config::Layer::from_file(path).ok()?.log_format
+        })
+        .unwrap_or(LogFormat::Text);
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = match cli.log_format {
+    let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
     };
@@ -154,29 +189,44 @@ pub fn init_logging(cli: &Cli) {
 
 /// Runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The other commands read the file's database_url too, unless the flag or environment gives one.
+    let db_url = |db: DbArgs| -> anyhow::Result<String> {
+        let given = cli.flag_keys.iter().any(|k| k == "database_url")
+            || std::env::var_os("FASTTRACK_DATABASE_URL").is_some();
+        match cli.config.as_deref() {
+            Some(path) if !given => Ok(Layer::from_file(path)?
+                .database_url
+                .unwrap_or(db.database_url)),
+            _ => Ok(db.database_url),
+        }
+    };
     match cli.command {
-        Command::Serve {
-            db,
-            listen,
-            demo,
-            secure_cookies,
-            mail,
+        Command::Serve { settings: s, demo } => {
+            serve(
+                &settings(cli.config.as_deref(), cli.log_format, &cli.flag_keys, s)?,
+                demo,
+            )
+            .await
+        }
+        Command::Config {
+            command: ConfigCommand::Check { settings: s },
         } => {
-            let worker = WorkerConfig {
-                smtp_url: mail.smtp_url,
-                mail_from: mail.mail_from,
-                ..WorkerConfig::default()
-            };
-            serve(&db.database_url, &listen, demo, secure_cookies, worker).await
+            let s = settings(cli.config.as_deref(), cli.log_format, &cli.flag_keys, s)?;
+            print!("{}", s.describe());
+            Ok(())
+        }
+        Command::Health { settings: s } => {
+            let s = settings(cli.config.as_deref(), cli.log_format, &cli.flag_keys, s)?;
+            tokio::task::spawn_blocking(move || crate::health_cli::check(&s.listen)).await?
         }
         Command::Migrate { db } => {
-            let store = Store::connect(&db.database_url).await?;
+            let store = Store::connect(&db_url(db)?).await?;
             store.close().await;
             println!("database is up to date");
             Ok(())
         }
         Command::Demo { db } => {
-            let store = Store::connect(&db.database_url).await?;
+            let store = Store::connect(&db_url(db)?).await?;
             if !store.is_empty().await? {
                 bail!(
                     "the database already holds data; the demo loads only into an empty database"
@@ -187,8 +237,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Schedule(args) => crate::schedule_cli::run(args).await,
-        Command::Templates { command } => crate::templates_cli::run(command).await,
+        Command::Schedule(mut args) => {
+            args.db.database_url = db_url(args.db.clone())?;
+            crate::schedule_cli::run(args).await
+        }
+        Command::Templates { mut command } => {
+            let db = match &mut command {
+                crate::templates_cli::TemplatesCommand::Export(a) => &mut a.db,
+                crate::templates_cli::TemplatesCommand::Import(a) => &mut a.db,
+            };
+            db.database_url = db_url(db.clone())?;
+            crate::templates_cli::run(command).await
+        }
         Command::User {
             command:
                 UserCommand::Create {
@@ -211,7 +271,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "give the password in FASTTRACK_USER_PASSWORD or with --password-stdin",
                 )?
             };
-            let store = Store::connect(&db.database_url).await?;
+            let store = Store::connect(&db_url(db)?).await?;
             let id = create_user(&store, &email, &name, &role, org.as_deref(), &password).await?;
             store.close().await;
             println!("created user {id} ({email}, {role})");
@@ -220,18 +280,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(
-    url: &str,
-    listen: &str,
-    demo: bool,
-    secure_cookies: bool,
-    worker: WorkerConfig,
-) -> anyhow::Result<()> {
-    // A mistyped SMTP URL or sender stops here, not later as mail failing in the queue.
-    worker
-        .check()
-        .map_err(|e| anyhow::anyhow!("--smtp-url / --mail-from: {e}"))?;
-    let store = Store::connect(url)
+async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
+    // `Settings` checked the SMTP URL and sender: a typo stopped there, not as mail failing later.
+    let worker = settings.worker_config();
+    let store = Store::connect(&settings.database_url)
         .await
         .with_context(|| "opening the database")?;
     if demo && store.is_empty().await? {
@@ -239,16 +291,32 @@ async fn serve(
         let creds = crate::demo::load(&store, jiff::Timestamp::now()).await?;
         crate::demo::print_credentials(&creds);
     }
-    let config = WebConfig {
-        secure_cookies,
-        ..WebConfig::default()
-    };
-    let state = fasttrack_web::AppState::new(store.clone(), config);
+    let state = fasttrack_web::AppState::new(store.clone(), settings.web_config());
+    let listen = &settings.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "fasttrack is serving");
     println!("fasttrack is serving on http://{}", listener.local_addr()?);
+    let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
+    let metrics = match &settings.metrics_listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening for metrics on {addr}"))?;
+            tracing::info!(address = %l.local_addr()?, "metrics are served on their own listener");
+            println!("metrics are served on http://{}/metrics", l.local_addr()?);
+            let mut stopped = metrics_stopped;
+            Some(tokio::spawn(fasttrack_web::metrics::serve_metrics(
+                l,
+                state.clone(),
+                async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                },
+            )))
+        }
+        None => None,
+    };
     let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::worker::run(
         store.clone(),
@@ -257,6 +325,10 @@ async fn serve(
         worker_stopped,
     ));
     let served = fasttrack_web::serve(listener, state, shutdown_signal()).await;
+    let _ = stop_metrics.send(true);
+    if let Some(m) = metrics {
+        let _ = m.await;
+    }
     // Stop the worker whether the server stopped on a signal or on an error: jobs in hand finish,
     // the rest stay queued for the next start.
     tracing::info!("stopping the job worker");

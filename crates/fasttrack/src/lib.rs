@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod config;
 pub mod demo;
+pub mod health_cli;
 pub mod schedule_cli;
 pub mod sweeps;
 pub mod templates_cli;
@@ -23,6 +25,9 @@ pub struct Running {
     pub state: AppState,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     pub worker: tokio::task::JoinHandle<()>,
+    /// The separate metrics listener's address, when there is one.
+    pub metrics_addr: Option<SocketAddr>,
+    metrics: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     stop: tokio::sync::oneshot::Sender<()>,
     stop_worker: tokio::sync::watch::Sender<bool>,
 }
@@ -33,6 +38,10 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+        if let Some(m) = self.metrics {
+            m.abort();
+            let _ = m.await;
+        }
         let _ = self.stop_worker.send(true);
         let _ = self.worker.await;
         self.state.store.close().await;
@@ -47,11 +56,35 @@ pub async fn start(
     config: WebConfig,
     worker_config: WorkerConfig,
 ) -> anyhow::Result<Running> {
+    start_with_metrics(database_url, listen, None, config, worker_config).await
+}
+
+/// Like [`start`], with `/metrics` served on a listener of its own at `metrics_listen` when given.
+pub async fn start_with_metrics(
+    database_url: &str,
+    listen: &str,
+    metrics_listen: Option<&str>,
+    config: WebConfig,
+    worker_config: WorkerConfig,
+) -> anyhow::Result<Running> {
     worker_config.check().map_err(anyhow::Error::msg)?;
     let store = Store::connect(database_url).await?;
     let state = AppState::new(store, config);
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    let (metrics_addr, metrics) = match metrics_listen {
+        Some(m) => {
+            let l = TcpListener::bind(m).await?;
+            let a = l.local_addr()?;
+            let task = tokio::spawn(fasttrack_web::metrics::serve_metrics(
+                l,
+                state.clone(),
+                std::future::pending(),
+            ));
+            (Some(a), Some(task))
+        }
+        None => (None, None),
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(fasttrack_web::serve(listener, state.clone(), async move {
         let _ = stopped.await;
@@ -68,6 +101,8 @@ pub async fn start(
         state,
         task,
         worker,
+        metrics_addr,
+        metrics,
         stop,
         stop_worker,
     })

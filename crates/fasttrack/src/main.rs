@@ -1,10 +1,8 @@
 //! `fasttrack`: the web server, API, scheduler, worker and command-line tool in one binary.
 #![forbid(unsafe_code)]
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = fasttrack::cli::Cli::parse();
+    let cli = fasttrack::cli::parse();
     fasttrack::cli::init_logging(&cli);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,6 +12,7 @@ mod engagements;
 mod error;
 pub mod jobs;
 mod meetings;
+mod metrics;
 mod models;
 mod orgs;
 mod regions;
@@ -34,6 +35,7 @@ pub use engagements::{
 pub use error::StoreError;
 pub use jobs::Job;
 pub use meetings::{Meeting, MeetingFilter, NewMeeting, RequestPosition, TimedJob};
+pub use metrics::{JobQueueRow, PoolUse};
 pub use models::*;
 pub use requests::{JobSpec, Request, RequestEventRow, RequestFilter, Transition};
 pub use settings::MeetingPlanRow;

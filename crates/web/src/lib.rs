@@ -6,7 +6,9 @@ pub mod error;
 pub mod extract;
 pub mod ics;
 pub mod mail;
+pub mod metrics;
 pub mod password;
+pub mod proxy;
 pub mod scheduler;
 pub mod site;
 pub mod state;
@@ -63,6 +65,7 @@ pub fn app(state: AppState) -> Router {
     let openapi_json = openapi_document(&openapi);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::main_listener_scrape))
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -75,6 +78,14 @@ pub fn app(state: AppState) -> Router {
         .merge(site::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            proxy::secure_cookies,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -17,6 +17,10 @@ pub struct WebConfig {
     /// Failed sign-ins allowed per e-mail address and client within `login_window_seconds`.
     pub login_attempts: u32,
     pub login_window_seconds: i64,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` / `Forwarded` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Who may read `/metrics` on the main listener.
+    pub metrics: crate::metrics::MetricsAccess,
 }
 
 impl Default for WebConfig {
@@ -26,6 +30,8 @@ impl Default for WebConfig {
             session_seconds: 12 * 3600,
             login_attempts: 5,
             login_window_seconds: 15 * 60,
+            trusted_proxies: Vec::new(),
+            metrics: crate::metrics::MetricsAccess::default(),
         }
     }
 }
@@ -104,6 +110,8 @@ pub struct AppState {
     pub clock: Clock,
     pub config: Arc<WebConfig>,
     pub limiter: Arc<LoginLimiter>,
+    /// The request counters behind `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -114,6 +122,7 @@ impl AppState {
             clock: Clock::default(),
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         }
     }
 }

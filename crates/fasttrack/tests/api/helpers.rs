@@ -43,6 +43,25 @@ macro_rules! on_both {
     };
 }
 
+/// Runs a scenario that starts its own server (`async fn(Db)`) on SQLite, and on PostgreSQL
+/// when configured (the scenario returns early when its server cannot start there).
+#[macro_export]
+macro_rules! on_both_dbs {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Db::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Db::Postgres).await;
+            }
+        }
+    };
+}
+
 /// The password of every seeded user.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -225,6 +244,17 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
 
 /// Starts the server and its worker with `worker` settings (for example a test SMTP server).
 pub async fn spawn_app_with(db: Db, worker: WorkerConfig) -> Option<TestApp> {
+    spawn_app_configured(db, WebConfig::default(), None, worker).await
+}
+
+/// Starts the server with `web` settings and, when `metrics_listen` is given, `/metrics` on a
+/// listener of its own.
+pub async fn spawn_app_configured(
+    db: Db,
+    web: WebConfig,
+    metrics_listen: Option<&str>,
+    worker: WorkerConfig,
+) -> Option<TestApp> {
     let url = match db {
         Db::Sqlite => {
             let path =
@@ -239,7 +269,7 @@ pub async fn spawn_app_with(db: Db, worker: WorkerConfig) -> Option<TestApp> {
             Some(fresh_postgres(&server).await)?
         }
     };
-    let running = fasttrack::start(&url, "127.0.0.1:0", WebConfig::default(), worker)
+    let running = fasttrack::start_with_metrics(&url, "127.0.0.1:0", metrics_listen, web, worker)
         .await
         .expect("start server");
     let store = running.state.store.clone();

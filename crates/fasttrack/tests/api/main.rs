@@ -6,12 +6,15 @@ mod helpers;
 
 mod accounts;
 mod authorization;
+mod config;
 mod engagements;
 mod health;
 mod jobs;
 mod meetings;
+mod metrics;
 mod organizations;
 mod plans;
+mod proxies;
 mod relationships;
 mod requests;
 mod site;

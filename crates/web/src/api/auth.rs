@@ -1,8 +1,6 @@
 //! Sign-in with e-mail and password (rate-limited), sign-out, the caller's profile and API tokens.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,6 +18,7 @@ use super::{audit_ctx, ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{cookie, hash_secret, ApiJson, Caller, SESSION_COOKIE};
 use crate::password;
+use crate::proxy::Origin;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -143,11 +142,11 @@ pub async fn check_credentials(
     responses((status = 200, body = SignedIn), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    origin: Origin,
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Response> {
     let user =
-        check_credentials(&state, &body.email, &body.password, &addr.ip().to_string()).await?;
+        check_credentials(&state, &body.email, &body.password, &origin.client_text()).await?;
     let (secret, csrf, expires) = start_session(&state, &user).await?;
     let profile = state.store.get_staff_profile(&user.id).await?;
     let doc = SignedIn {

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -179,7 +178,7 @@ async fn sign_in_page(
 /// cookie and a redirect to where the user was going. Errors keep the e-mail in the form.
 async fn sign_in_submit(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    origin: crate::proxy::Origin,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
     body: Bytes,
@@ -203,7 +202,7 @@ async fn sign_in_submit(
         return again(StatusCode::FORBIDDEN, "sign-in-expired", &[]);
     }
     let user =
-        match check_credentials(&state, &email, f.get("password"), &addr.ip().to_string()).await {
+        match check_credentials(&state, &email, f.get("password"), &origin.client_text()).await {
             Ok(u) => u,
             Err(ApiError::TooManyRequests { retry_after }) => {
                 return again(
