@@ -191,9 +191,10 @@ try {
   await audit(anonymous, "sign-in");
   await admin.goto(`http://127.0.0.1:${adminPort}/`);
   await admin.click("button[data-fasttrack-widget=button]");
-  const frame = admin.frames().find((f) => f.url().includes("/widget/"));
+  // Under load the frame attaches after the click returns: wait for its form, then audit it.
+  await admin.frameLocator("dialog iframe").locator("form").waitFor();
+  const frame = await (await admin.locator("dialog iframe").elementHandle()).contentFrame();
   if (frame) {
-    await frame.waitForLoadState();
     await frame.evaluate(axeSource);
     const r = await frame.evaluate(() => window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } }));
     const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
