@@ -216,6 +216,51 @@ pub fn authorize(
     }
 }
 
+/// Who may configure an organization's identity provider (OpenID Connect sign-in): its own admin
+/// (a customer's admin, a partner's user), and programme admins for any organization, the
+/// programme's own included. Staff may not; other tenants may not know the organization exists.
+pub fn authorize_identity_provider(
+    actor: &Actor,
+    org_id: &str,
+    kind: OrgKind,
+) -> Result<(), Denied> {
+    let own = actor.org_id == org_id;
+    match actor.role {
+        Role::ProgrammeAdmin => Ok(()),
+        Role::CustomerAdmin if own && kind == OrgKind::Customer => Ok(()),
+        Role::PartnerUser if own && kind == OrgKind::Partner => Ok(()),
+        role if role.is_staff() || own || kind == OrgKind::Partner => {
+            Err(Denied::Forbidden(format!(
+                "a {} may not configure this organization's sign-in",
+                role.as_str()
+            )))
+        }
+        _ => Err(Denied::Hidden),
+    }
+}
+
+/// Which role a first sign-in through an organization's identity provider may create: the one
+/// role of a customer (its admin) or a partner (its user). `None` creates nobody (only existing
+/// users sign in). Nobody is ever created in the programme's own organization: staff need a
+/// region and languages a provider cannot know, and an identity provider must never mint
+/// programme admins.
+pub fn check_sign_in_role(kind: OrgKind, role: Option<Role>) -> Result<(), String> {
+    match (kind, role) {
+        (_, None) => Ok(()),
+        (OrgKind::Customer, Some(Role::CustomerAdmin)) => Ok(()),
+        (OrgKind::Partner, Some(Role::PartnerUser)) => Ok(()),
+        (OrgKind::Programme, Some(r)) => Err(format!(
+            "a first sign-in never creates programme users ('{}'); add staff and admins yourself",
+            r.as_str()
+        )),
+        (k, Some(r)) => Err(format!(
+            "a {} organization's users cannot have the role '{}'",
+            k.as_str(),
+            r.as_str()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,5 +521,60 @@ mod tests {
             now()
         )
         .is_err());
+    }
+
+    fn actor(role: Role, org: &str) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            org_id: org.into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn only_the_organizations_admin_or_a_programme_admin_configures_its_identity_provider() {
+        use OrgKind::*;
+        let decide = |role: Role, org_of_actor: &str, org: &str, kind: OrgKind| {
+            match authorize_identity_provider(&actor(role, org_of_actor), org, kind) {
+                Ok(()) => "ok",
+                Err(Denied::Hidden) => "404",
+                Err(Denied::Forbidden(_)) => "403",
+            }
+        };
+        assert_eq!(decide(Role::CustomerAdmin, "c", "c", Customer), "ok");
+        assert_eq!(decide(Role::CustomerAdmin, "c", "d", Customer), "404");
+        assert_eq!(decide(Role::CustomerAdmin, "c", "p", Partner), "403");
+        assert_eq!(decide(Role::CustomerAdmin, "c", "prog", Programme), "404");
+        assert_eq!(decide(Role::PartnerUser, "p", "p", Partner), "ok");
+        assert_eq!(decide(Role::PartnerUser, "p", "c", Customer), "404");
+        assert_eq!(decide(Role::PartnerUser, "p", "q", Partner), "403");
+        assert_eq!(
+            decide(Role::ProgrammeAdmin, "prog", "prog", Programme),
+            "ok"
+        );
+        assert_eq!(decide(Role::ProgrammeAdmin, "prog", "c", Customer), "ok");
+        for staff in [
+            Role::FasttrackManager,
+            Role::FasttrackSpecialist,
+            Role::CenterEngineer,
+        ] {
+            assert_eq!(decide(staff, "prog", "prog", Programme), "403");
+            assert_eq!(decide(staff, "prog", "c", Customer), "403");
+        }
+    }
+
+    #[test]
+    fn a_first_sign_in_creates_only_the_organizations_own_role_and_never_programme_users() {
+        use OrgKind::*;
+        assert!(check_sign_in_role(Customer, Some(Role::CustomerAdmin)).is_ok());
+        assert!(check_sign_in_role(Partner, Some(Role::PartnerUser)).is_ok());
+        for kind in [Customer, Partner, Programme] {
+            assert!(check_sign_in_role(kind, None).is_ok());
+            assert!(check_sign_in_role(kind, Some(Role::ProgrammeAdmin)).is_err());
+            assert!(check_sign_in_role(kind, Some(Role::FasttrackManager)).is_err());
+        }
+        assert!(check_sign_in_role(Customer, Some(Role::PartnerUser)).is_err());
+        assert!(check_sign_in_role(Partner, Some(Role::CustomerAdmin)).is_err());
+        assert!(check_sign_in_role(Programme, Some(Role::CenterEngineer)).is_err());
     }
 }

@@ -110,6 +110,11 @@ pub struct Layer {
     /// listener without the token [default: 127.0.0.0/8,::1].
     #[arg(long, env = "FASTTRACK_METRICS_ALLOW", value_delimiter = ',')]
     pub metrics_allow: Option<Vec<String>>,
+    /// Accept identity providers (OpenID Connect sign-in) at plain `http://` addresses, for a
+    /// provider on the same machine or in tests; production providers are `https://` [default: false].
+    #[arg(long, env = "FASTTRACK_OIDC_ALLOW_HTTP", num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub oidc_allow_http: Option<bool>,
 }
 
 /// Calls `$m!` with every key of a [`Layer`].
@@ -119,7 +124,7 @@ macro_rules! with_keys {
             login_attempts, login_window_seconds, trusted_proxies, smtp_url, mail_from,
             worker_poll_ms, worker_batch, worker_lease_seconds, worker_max_attempts,
             worker_backoff_base_seconds, worker_backoff_cap_seconds, worker_smtp_timeout_seconds,
-            worker_sweep_seconds, metrics_listen, metrics_token, metrics_allow)
+            worker_sweep_seconds, metrics_listen, metrics_token, metrics_allow, oidc_allow_http)
     };
 }
 
@@ -235,6 +240,7 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     pub metrics_token: Option<String>,
     pub metrics_allow: Vec<IpNet>,
+    pub oidc_allow_http: bool,
     /// Where each key's value comes from.
     pub sources: BTreeMap<&'static str, Source>,
 }
@@ -417,6 +423,7 @@ impl Settings {
                 Some(list) => nets("metrics_allow", list)?,
                 None => MetricsAccess::loopback(),
             },
+            oidc_allow_http: layer.oidc_allow_http.unwrap_or(web.oidc_allow_http),
             sources: BTreeMap::new(),
         };
         if settings.worker_batch > 1000 {
@@ -464,6 +471,8 @@ impl Settings {
                 token_sha256: None,
             }
             .with_token(self.metrics_token.as_deref()),
+            public_url: self.public_url.clone(),
+            oidc_allow_http: self.oidc_allow_http,
         }
     }
 
@@ -537,6 +546,7 @@ impl Settings {
                 self.metrics_token.as_ref().map(|_| json(&HIDDEN)),
             ),
             ("metrics_allow", Some(nets(&self.metrics_allow))),
+            ("oidc_allow_http", Some(json(&self.oidc_allow_http))),
         ];
         let mut out = String::from(
             "# fasttrack: the effective configuration (defaults < file < environment < flags); secrets hidden\n",
@@ -706,6 +716,22 @@ mod tests {
         assert!(s.secure_cookies);
         assert_eq!(s.public_url.as_deref(), Some("https://ft.example.com"));
         assert!(!Settings::resolve(l(Some(false))).unwrap().secure_cookies);
+    }
+
+    #[test]
+    fn the_web_layer_gets_the_public_url_and_whether_http_identity_providers_are_accepted() {
+        let off = Settings::resolve(Layer::default()).unwrap().web_config();
+        assert!(!off.oidc_allow_http, "https-only by default");
+        assert_eq!(off.public_url, None);
+        let on = Settings::resolve(Layer {
+            public_url: Some("https://ft.example.com/".into()),
+            oidc_allow_http: Some(true),
+            ..Layer::default()
+        })
+        .unwrap()
+        .web_config();
+        assert!(on.oidc_allow_http);
+        assert_eq!(on.public_url.as_deref(), Some("https://ft.example.com"));
     }
 
     #[test]

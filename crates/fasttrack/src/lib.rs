@@ -68,6 +68,8 @@ pub async fn start_with_metrics(
     worker_config: WorkerConfig,
 ) -> anyhow::Result<Running> {
     worker_config.check().map_err(anyhow::Error::msg)?;
+    // HTTPS to identity providers and webhook receivers goes through rustls on ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let store = Store::connect(database_url).await?;
     let state = AppState::new(store, config);
     let listener = TcpListener::bind(listen).await?;

@@ -305,3 +305,18 @@ rule-r16-why = Der Kunde genehmigt eine Beziehung und ihren Umfang; sie dauert h
 rule-r17 = Migrationsbatches
 rule-r17-why = Migrationsbatches laufen werktags, drei pro Tag, mindestens 14 Tage im Voraus geplant.
 time-off-when-invalid = Geben Sie Datum und Uhrzeit ein.
+
+# Single sign-on (OpenID Connect)
+sso-heading = Mit Ihrer Organisation anmelden
+sso-intro = Geben Sie Ihre geschäftliche E-Mail-Adresse ein: Wir leiten Sie zur Anmeldung Ihrer Organisation weiter.
+sso-continue = Weiter
+sso-failed = Die Anmeldung über Ihre Organisation ist fehlgeschlagen
+sso-back = Zurück zur Anmeldung
+sso-error-no-provider = Ihre Organisation hat für diese Adresse keine eigene Anmeldung eingerichtet. Melden Sie sich mit Ihrem Passwort an.
+sso-error-provider = Der Anmeldedienst Ihrer Organisation ist nicht erreichbar oder hat die Anmeldung abgelehnt. Bitte versuchen Sie es später erneut.
+sso-error-state = Diese Anmeldung wurde bereits verwendet, ist abgelaufen oder wurde in einem anderen Browser begonnen. Bitte beginnen Sie erneut.
+sso-error-token = Der Anmeldedienst Ihrer Organisation hat eine Antwort gesendet, die nicht geprüft werden konnte (zum Beispiel für eine andere Anwendung bestimmt oder abgelaufen). Sie sind nicht angemeldet.
+sso-error-unverified = Der Anmeldedienst Ihrer Organisation hat Ihre E-Mail-Adresse nicht bestätigt.
+sso-error-domain = Die Domain Ihrer E-Mail-Adresse darf sich nicht über diese Organisation anmelden.
+sso-error-no-account = Für Ihre E-Mail-Adresse gibt es in dieser Organisation kein FastTrack-Konto. Wenden Sie sich an den Administrator Ihrer Organisation.
+sso-password-not-allowed = Ihre Organisation meldet sich über ihren eigenen Anmeldedienst an: Verwenden Sie unten „Mit Ihrer Organisation anmelden“.

@@ -305,3 +305,18 @@ rule-r16-why = The customer approves a relationship and its scopes; it lasts at 
 rule-r17 = Migration batches
 rule-r17-why = Migration batches run on weekdays, three a day, scheduled at least 14 days ahead.
 time-off-when-invalid = Enter a date and time.
+
+# Single sign-on (OpenID Connect)
+sso-heading = Sign in with your organization
+sso-intro = Enter your work e-mail address: we take you to your organization's own sign-in.
+sso-continue = Continue
+sso-failed = Sign-in with your organization failed
+sso-back = Back to sign-in
+sso-error-no-provider = Your organization has not set up its own sign-in for this address. Sign in with your password.
+sso-error-provider = Your organization's sign-in service could not be reached or refused the sign-in. Please try again later.
+sso-error-state = This sign-in has already been used, has expired or was started in another browser. Please start again.
+sso-error-token = Your organization's sign-in service sent an answer that could not be verified (for example it was meant for another application or has expired). You are not signed in.
+sso-error-unverified = Your organization's sign-in service has not confirmed your e-mail address.
+sso-error-domain = Your e-mail address's domain may not sign in through this organization.
+sso-error-no-account = There is no FastTrack account for your e-mail address in this organization. Ask your organization's admin.
+sso-password-not-allowed = Your organization signs in through its own sign-in service: use “Sign in with your organization” below.

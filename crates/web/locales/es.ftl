@@ -305,3 +305,18 @@ rule-r16-why = El cliente aprueba una relación y sus ámbitos; dura como máxim
 rule-r17 = Lotes de migración
 rule-r17-why = Los lotes de migración se ejecutan en días laborables, tres al día, programados con al menos 14 días de antelación.
 time-off-when-invalid = Introduzca una fecha y una hora.
+
+# Single sign-on (OpenID Connect)
+sso-heading = Iniciar sesión con su organización
+sso-intro = Escriba su dirección de correo del trabajo: le llevamos al inicio de sesión de su organización.
+sso-continue = Continuar
+sso-failed = No se pudo iniciar sesión con su organización
+sso-back = Volver al inicio de sesión
+sso-error-no-provider = Su organización no ha configurado su propio inicio de sesión para esta dirección. Inicie sesión con su contraseña.
+sso-error-provider = No se pudo contactar con el servicio de inicio de sesión de su organización o este rechazó el acceso. Inténtelo de nuevo más tarde.
+sso-error-state = Este inicio de sesión ya se usó, caducó o se empezó en otro navegador. Vuelva a empezar.
+sso-error-token = El servicio de inicio de sesión de su organización envió una respuesta que no se pudo verificar (por ejemplo, destinada a otra aplicación o caducada). No ha iniciado sesión.
+sso-error-unverified = El servicio de inicio de sesión de su organización no ha confirmado su dirección de correo.
+sso-error-domain = El dominio de su dirección de correo no puede iniciar sesión a través de esta organización.
+sso-error-no-account = No hay ninguna cuenta de FastTrack para su dirección de correo en esta organización. Consulte al administrador de su organización.
+sso-password-not-allowed = Su organización inicia sesión con su propio servicio: use «Iniciar sesión con su organización» más abajo.

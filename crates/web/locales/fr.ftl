@@ -305,3 +305,18 @@ rule-r16-why = Le client approuve une relation et ses périmètres ; elle dure a
 rule-r17 = Lots de migration
 rule-r17-why = Les lots de migration ont lieu en semaine, trois par jour, planifiés au moins 14 jours à l’avance.
 time-off-when-invalid = Saisissez une date et une heure.
+
+# Single sign-on (OpenID Connect)
+sso-heading = Se connecter avec votre organisation
+sso-intro = Saisissez votre adresse e-mail professionnelle : nous vous dirigeons vers la connexion de votre organisation.
+sso-continue = Continuer
+sso-failed = La connexion avec votre organisation a échoué
+sso-back = Retour à la connexion
+sso-error-no-provider = Votre organisation n'a pas configuré sa propre connexion pour cette adresse. Connectez-vous avec votre mot de passe.
+sso-error-provider = Le service de connexion de votre organisation est injoignable ou a refusé la connexion. Réessayez plus tard.
+sso-error-state = Cette connexion a déjà été utilisée, a expiré ou a été commencée dans un autre navigateur. Recommencez.
+sso-error-token = Le service de connexion de votre organisation a envoyé une réponse impossible à vérifier (par exemple destinée à une autre application ou expirée). Vous n'êtes pas connecté.
+sso-error-unverified = Le service de connexion de votre organisation n'a pas confirmé votre adresse e-mail.
+sso-error-domain = Le domaine de votre adresse e-mail ne peut pas se connecter par cette organisation.
+sso-error-no-account = Aucun compte FastTrack n'existe pour votre adresse e-mail dans cette organisation. Adressez-vous à l'administrateur de votre organisation.
+sso-password-not-allowed = Votre organisation se connecte par son propre service de connexion : utilisez « Se connecter avec votre organisation » ci-dessous.

@@ -305,3 +305,18 @@ rule-r16-why = Il cliente approva una relazione e i suoi ambiti; dura al massimo
 rule-r17 = Lotti di migrazione
 rule-r17-why = I lotti di migrazione si svolgono nei giorni feriali, tre al giorno, pianificati almeno 14 giorni prima.
 time-off-when-invalid = Inserisci una data e un’ora.
+
+# Single sign-on (OpenID Connect)
+sso-heading = Accedi con la tua organizzazione
+sso-intro = Inserisci il tuo indirizzo e-mail di lavoro: ti portiamo all'accesso della tua organizzazione.
+sso-continue = Continua
+sso-failed = Accesso con la tua organizzazione non riuscito
+sso-back = Torna all'accesso
+sso-error-no-provider = La tua organizzazione non ha configurato un proprio accesso per questo indirizzo. Accedi con la password.
+sso-error-provider = Il servizio di accesso della tua organizzazione non è raggiungibile o ha rifiutato l'accesso. Riprova più tardi.
+sso-error-state = Questo accesso è già stato usato, è scaduto o è stato avviato in un altro browser. Ricomincia.
+sso-error-token = Il servizio di accesso della tua organizzazione ha inviato una risposta non verificabile (ad esempio destinata a un'altra applicazione o scaduta). Non hai effettuato l'accesso.
+sso-error-unverified = Il servizio di accesso della tua organizzazione non ha confermato il tuo indirizzo e-mail.
+sso-error-domain = Il dominio del tuo indirizzo e-mail non può accedere tramite questa organizzazione.
+sso-error-no-account = Non esiste un account FastTrack per il tuo indirizzo e-mail in questa organizzazione. Rivolgiti all'amministratore della tua organizzazione.
+sso-password-not-allowed = La tua organizzazione accede tramite il proprio servizio di accesso: usa «Accedi con la tua organizzazione» qui sotto.

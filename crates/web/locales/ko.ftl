@@ -305,3 +305,18 @@ rule-r16-why = 고객이 관계와 범위를 승인하며, 관계는 최대 2년
 rule-r17 = 마이그레이션 배치
 rule-r17-why = 마이그레이션 배치는 평일에 하루 세 번 실행되며 최소 14일 전에 일정이 잡힙니다.
 time-off-when-invalid = 날짜와 시간을 입력하세요.
+
+# Single sign-on (OpenID Connect)
+sso-heading = 조직 계정으로 로그인
+sso-intro = 업무용 이메일 주소를 입력하세요. 조직의 로그인 화면으로 안내합니다.
+sso-continue = 계속
+sso-failed = 조직 계정으로 로그인하지 못했습니다
+sso-back = 로그인으로 돌아가기
+sso-error-no-provider = 조직에서 이 주소에 대한 자체 로그인을 설정하지 않았습니다. 비밀번호로 로그인하세요.
+sso-error-provider = 조직의 로그인 서비스에 연결할 수 없거나 로그인이 거부되었습니다. 나중에 다시 시도하세요.
+sso-error-state = 이 로그인은 이미 사용되었거나, 만료되었거나, 다른 브라우저에서 시작되었습니다. 처음부터 다시 시작하세요.
+sso-error-token = 조직의 로그인 서비스가 보낸 응답을 확인할 수 없습니다(예: 다른 애플리케이션용이거나 만료됨). 로그인되지 않았습니다.
+sso-error-unverified = 조직의 로그인 서비스에서 이메일 주소를 확인하지 않았습니다.
+sso-error-domain = 이 이메일 주소의 도메인은 이 조직을 통해 로그인할 수 없습니다.
+sso-error-no-account = 이 조직에는 해당 이메일 주소의 FastTrack 계정이 없습니다. 조직 관리자에게 문의하세요.
+sso-password-not-allowed = 이 조직은 자체 로그인 서비스를 사용합니다. 아래의 '조직 계정으로 로그인'을 사용하세요.

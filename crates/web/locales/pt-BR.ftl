@@ -305,3 +305,18 @@ rule-r16-why = O cliente aprova um relacionamento e seus escopos; ele dura no m�
 rule-r17 = Lotes de migração
 rule-r17-why = Os lotes de migração rodam em dias úteis, três por dia, agendados com pelo menos 14 dias de antecedência.
 time-off-when-invalid = Informe uma data e um horário.
+
+# Single sign-on (OpenID Connect)
+sso-heading = Entrar com sua organização
+sso-intro = Digite seu e-mail de trabalho: levamos você ao login da sua organização.
+sso-continue = Continuar
+sso-failed = Não foi possível entrar com sua organização
+sso-back = Voltar ao login
+sso-error-no-provider = Sua organização não configurou um login próprio para este endereço. Entre com sua senha.
+sso-error-provider = O serviço de login da sua organização não respondeu ou recusou o acesso. Tente novamente mais tarde.
+sso-error-state = Este login já foi usado, expirou ou foi iniciado em outro navegador. Comece de novo.
+sso-error-token = O serviço de login da sua organização enviou uma resposta que não pôde ser verificada (por exemplo, destinada a outro aplicativo ou expirada). Você não entrou.
+sso-error-unverified = O serviço de login da sua organização não confirmou seu endereço de e-mail.
+sso-error-domain = O domínio do seu e-mail não pode entrar por meio desta organização.
+sso-error-no-account = Não há conta do FastTrack para seu e-mail nesta organização. Fale com o administrador da sua organização.
+sso-password-not-allowed = Sua organização entra pelo próprio serviço de login: use “Entrar com sua organização” abaixo.

@@ -305,3 +305,18 @@ rule-r16-why = Khách hàng phê duyệt quan hệ và phạm vi; quan hệ kéo
 rule-r17 = Đợt di chuyển
 rule-r17-why = Các đợt di chuyển chạy vào ngày thường, ba đợt mỗi ngày, được lên lịch trước ít nhất 14 ngày.
 time-off-when-invalid = Hãy nhập ngày và giờ.
+
+# Single sign-on (OpenID Connect)
+sso-heading = Đăng nhập bằng tổ chức của bạn
+sso-intro = Nhập địa chỉ email công việc: chúng tôi sẽ đưa bạn đến trang đăng nhập của tổ chức bạn.
+sso-continue = Tiếp tục
+sso-failed = Đăng nhập bằng tổ chức của bạn không thành công
+sso-back = Quay lại đăng nhập
+sso-error-no-provider = Tổ chức của bạn chưa thiết lập đăng nhập riêng cho địa chỉ này. Hãy đăng nhập bằng mật khẩu.
+sso-error-provider = Không thể kết nối dịch vụ đăng nhập của tổ chức bạn hoặc dịch vụ đã từ chối đăng nhập. Vui lòng thử lại sau.
+sso-error-state = Lần đăng nhập này đã được dùng, đã hết hạn hoặc được bắt đầu trong trình duyệt khác. Vui lòng bắt đầu lại.
+sso-error-token = Dịch vụ đăng nhập của tổ chức bạn gửi một phản hồi không thể xác minh (ví dụ dành cho ứng dụng khác hoặc đã hết hạn). Bạn chưa đăng nhập.
+sso-error-unverified = Dịch vụ đăng nhập của tổ chức bạn chưa xác nhận địa chỉ email của bạn.
+sso-error-domain = Tên miền của địa chỉ email của bạn không được đăng nhập qua tổ chức này.
+sso-error-no-account = Không có tài khoản FastTrack cho địa chỉ email của bạn trong tổ chức này. Hãy liên hệ quản trị viên của tổ chức bạn.
+sso-password-not-allowed = Tổ chức của bạn đăng nhập qua dịch vụ đăng nhập riêng: hãy dùng “Đăng nhập bằng tổ chức của bạn” bên dưới.

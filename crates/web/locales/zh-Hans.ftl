@@ -305,3 +305,18 @@ rule-r16-why = 客户批准关系及其范围；关系最长 2 年，任何一�
 rule-r17 = 迁移批次
 rule-r17-why = 迁移批次在工作日运行，每天三次，至少提前 14 天安排。
 time-off-when-invalid = 请输入日期和时间。
+
+# Single sign-on (OpenID Connect)
+sso-heading = 使用您的组织帐户登录
+sso-intro = 请输入您的工作电子邮件地址，我们将带您前往您组织的登录页面。
+sso-continue = 继续
+sso-failed = 使用组织帐户登录失败
+sso-back = 返回登录
+sso-error-no-provider = 您的组织尚未为此地址设置自己的登录方式。请使用密码登录。
+sso-error-provider = 无法连接您组织的登录服务，或该服务拒绝了登录。请稍后重试。
+sso-error-state = 此登录已被使用、已过期或是在其他浏览器中开始的。请重新开始。
+sso-error-token = 您组织的登录服务发送的响应无法验证（例如是发给其他应用程序的或已过期）。您尚未登录。
+sso-error-unverified = 您组织的登录服务尚未确认您的电子邮件地址。
+sso-error-domain = 您电子邮件地址的域不能通过此组织登录。
+sso-error-no-account = 此组织中没有与您电子邮件地址对应的 FastTrack 帐户。请联系您组织的管理员。
+sso-password-not-allowed = 您的组织通过其自己的登录服务登录：请使用下方的“使用您的组织帐户登录”。

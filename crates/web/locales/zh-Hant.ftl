@@ -305,3 +305,18 @@ rule-r16-why = 客戶核准關係及其範圍；關係最長 2 年，任何一�
 rule-r17 = 移轉批次
 rule-r17-why = 移轉批次在工作日執行，每天三次，至少提前 14 天排定。
 time-off-when-invalid = 請輸入日期和時間。
+
+# Single sign-on (OpenID Connect)
+sso-heading = 使用您的組織帳戶登入
+sso-intro = 請輸入您的工作電子郵件地址，我們會帶您前往您組織的登入頁面。
+sso-continue = 繼續
+sso-failed = 使用組織帳戶登入失敗
+sso-back = 返回登入
+sso-error-no-provider = 您的組織尚未為此地址設定自己的登入方式。請使用密碼登入。
+sso-error-provider = 無法連線到您組織的登入服務，或該服務拒絕了登入。請稍後再試。
+sso-error-state = 此登入已被使用、已過期或是在其他瀏覽器中開始的。請重新開始。
+sso-error-token = 您組織的登入服務傳送的回應無法驗證（例如是給其他應用程式的或已過期）。您尚未登入。
+sso-error-unverified = 您組織的登入服務尚未確認您的電子郵件地址。
+sso-error-domain = 您電子郵件地址的網域不能透過此組織登入。
+sso-error-no-account = 此組織中沒有與您電子郵件地址對應的 FastTrack 帳戶。請聯絡您組織的管理員。
+sso-password-not-allowed = 您的組織透過其自己的登入服務登入：請使用下方的「使用您的組織帳戶登入」。

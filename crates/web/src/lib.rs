@@ -7,6 +7,7 @@ pub mod extract;
 pub mod ics;
 pub mod mail;
 pub mod metrics;
+pub mod oidc;
 pub mod password;
 pub mod proxy;
 pub mod scheduler;
@@ -76,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(widget::routes())
         .merge(site::routes())
+        .merge(oidc::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

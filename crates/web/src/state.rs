@@ -21,6 +21,12 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Who may read `/metrics` on the main listener.
     pub metrics: crate::metrics::MetricsAccess,
+    /// The address people reach fasttrack at (`https://ft.example.com`); identity providers send
+    /// users back to it. Without one, the request's `Host` is used.
+    pub public_url: Option<String>,
+    /// Accept `http://` identity providers (tests, a provider on the same machine); production
+    /// providers must be `https://`.
+    pub oidc_allow_http: bool,
 }
 
 impl Default for WebConfig {
@@ -32,6 +38,8 @@ impl Default for WebConfig {
             login_window_seconds: 15 * 60,
             trusted_proxies: Vec::new(),
             metrics: crate::metrics::MetricsAccess::default(),
+            public_url: None,
+            oidc_allow_http: false,
         }
     }
 }
@@ -112,6 +120,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// The request counters behind `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Identity providers' discovery documents and keys, cached per issuer.
+    pub oidc: Arc<crate::oidc::Directory>,
 }
 
 impl AppState {
@@ -123,6 +133,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            oidc: Arc::new(crate::oidc::Directory::default()),
         }
     }
 }

@@ -12,6 +12,7 @@ mod health;
 mod jobs;
 mod meetings;
 mod metrics;
+mod oidc;
 mod organizations;
 mod plans;
 mod proxies;

@@ -117,6 +117,7 @@ pub async fn check_credentials(
     match user {
         Some(u) if ok && !u.disabled => {
             state.limiter.succeed(&key);
+            password_allowed(state, &u, &email).await?;
             Ok(u)
         }
         other => {
@@ -137,9 +138,32 @@ pub async fn check_credentials(
     }
 }
 
+/// Whether `user` may sign in with a password: not when their organization signs in their
+/// address's domain through its identity provider. Programme admins always may, so that a broken
+/// provider cannot lock the programme out.
+async fn password_allowed(
+    state: &AppState,
+    user: &fasttrack_store::User,
+    email: &Email,
+) -> ApiResult<()> {
+    if user.role == fasttrack_core::Role::ProgrammeAdmin.as_str() {
+        return Ok(());
+    }
+    match state
+        .store
+        .sign_in_provider_for_domain(email.domain())
+        .await?
+    {
+        Some(p) if p.org_id == user.org_id => Err(ApiError::Forbidden(
+            "this organization signs in through its identity provider: use /auth/oidc/start".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Signs in with e-mail and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignIn, security(()),
-    responses((status = 200, body = SignedIn), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+    responses((status = 200, body = SignedIn), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     origin: Origin,

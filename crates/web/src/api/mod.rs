@@ -12,6 +12,7 @@ pub mod plans;
 pub mod regions;
 pub mod relationships;
 pub mod requests;
+pub mod sign_in_providers;
 pub mod sla;
 pub mod subscriptions;
 pub mod templates;
@@ -80,6 +81,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(calendars::router())
         .merge(sla::router())
         .merge(webhooks::router())
+        .merge(sign_in_providers::router())
 }
 
 /// Checks a page size and builds the store's page request.

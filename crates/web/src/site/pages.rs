@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(root))
         .route("/language", get(language))
         .route("/sign-in", get(sign_in_page).post(sign_in_submit))
+        .route("/sign-in/organization", post(sign_in_organization))
         .route("/sign-out", post(sign_out))
         .route("/home", get(home))
         .route("/requests", get(requests_page).post(file_submit))
@@ -126,7 +127,18 @@ fn sign_in_form(ctx: &Ctx, next: &str, token: &str, email: &str, error: Option<&
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\">\n\
          <label for=\"password\">{password_label}</label>\n\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\n\
-         <button type=\"submit\">{submit}</button>\n</form>",
+         <button type=\"submit\">{submit}</button>\n</form>\n\
+         <section class=\"card narrow\" aria-labelledby=\"sso-heading\">\n\
+         <h2 id=\"sso-heading\">{sso_heading}</h2>\n<p>{sso_intro}</p>\n\
+         <form method=\"post\" action=\"/sign-in/organization\">\n\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{token}\">\n\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\n\
+         <label for=\"sso-email\">{email_label}</label>\n\
+         <input id=\"sso-email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\">\n\
+         <button type=\"submit\">{sso_continue}</button>\n</form>\n</section>",
+        sso_heading = ctx.t("sso-heading"),
+        sso_intro = ctx.t("sso-intro"),
+        sso_continue = ctx.t("sso-continue"),
         title = ctx.t("sign-in"),
         token = escape(token),
         next = escape(next),
@@ -146,6 +158,23 @@ fn form_cookie(state: &AppState, token: &str) -> String {
             ""
         }
     )
+}
+
+/// The sign-in page's policy: its organization form is answered by a redirect to the
+/// organization's identity provider, which `form-action 'self'` would block in browsers.
+fn sign_in_csp(state: &AppState, mut res: Response) -> Response {
+    let targets = if state.config.oidc_allow_http {
+        "'self' https: http:"
+    } else {
+        "'self' https:"
+    };
+    let policy = format!(
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action {targets}"
+    );
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
 }
 
 fn with_cookie(mut res: Response, cookie: &str) -> Response {
@@ -171,7 +200,10 @@ async fn sign_in_page(
         &i18n::text(ctx.lang, "sign-in", &[]),
         &sign_in_form(&ctx, &next, &token, "", None),
     );
-    with_cookie(html(StatusCode::OK, page), &form_cookie(&state, &token))
+    sign_in_csp(
+        &state,
+        with_cookie(html(StatusCode::OK, page), &form_cookie(&state, &token)),
+    )
 }
 
 /// Signs in from the form: the same credential check and rate limit as the API, then a session
@@ -195,7 +227,10 @@ async fn sign_in_submit(
             &i18n::text(ctx.lang, "sign-in", &[]),
             &sign_in_form(&ctx, &next, &token, &email, Some(&message)),
         );
-        with_cookie(html(status, page), &form_cookie(&state, &token))
+        sign_in_csp(
+            &state,
+            with_cookie(html(status, page), &form_cookie(&state, &token)),
+        )
     };
     let token = f.get("csrf_token");
     if token.is_empty() || sent_cookie.as_deref() != Some(token) {
@@ -214,6 +249,9 @@ async fn sign_in_submit(
             Err(ApiError::Unauthenticated | ApiError::Invalid(_)) => {
                 return again(StatusCode::UNAUTHORIZED, "sign-in-wrong", &[])
             }
+            Err(ApiError::Forbidden(_)) => {
+                return again(StatusCode::FORBIDDEN, "sso-password-not-allowed", &[])
+            }
             Err(e) => return e.into_response(),
         };
     let (secret, _csrf, _) = match start_session(&state, &user).await {
@@ -229,6 +267,52 @@ async fn sign_in_submit(
         res,
         &format!("{FORM_COOKIE}=; Path=/sign-in; HttpOnly; SameSite=Strict; Max-Age=0"),
     )
+}
+
+/// "Sign in with your organization": the e-mail address's domain picks the organization's
+/// identity provider, where the browser is sent (the form carries the sign-in form's CSRF token).
+async fn sign_in_organization(
+    State(state): State<AppState>,
+    origin: crate::proxy::Origin,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    let next = local_path(Some(f.get("next")), "/");
+    let email = f.get("email").to_string();
+    let again = |status: StatusCode, key: &str| {
+        let token = new_secret().unwrap_or_default();
+        let message = i18n::text(ctx.lang, key, &[]);
+        let page = layout(
+            &ctx,
+            &i18n::text(ctx.lang, "sign-in", &[]),
+            &sign_in_form(&ctx, &next, &token, &email, Some(&message)),
+        );
+        sign_in_csp(
+            &state,
+            with_cookie(html(status, page), &form_cookie(&state, &token)),
+        )
+    };
+    let token = f.get("csrf_token");
+    if token.is_empty() || header_cookie(&headers, FORM_COOKIE) != Some(token) {
+        return again(StatusCode::FORBIDDEN, "sign-in-expired");
+    }
+    let uri = crate::oidc::redirect_uri(&state, &headers, &origin);
+    match crate::oidc::begin(
+        &state,
+        &crate::oidc::Target::Email(email.clone()),
+        &next,
+        &uri,
+    )
+    .await
+    {
+        Ok(res) => res,
+        Err(crate::oidc::Failure::NoProvider) => {
+            again(StatusCode::NOT_FOUND, "sso-error-no-provider")
+        }
+        Err(f) => f.page(&ctx),
+    }
 }
 
 /// Ends the session (the form carries its CSRF token).
