@@ -21,6 +21,12 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Who may read `/metrics` on the main listener.
     pub metrics: crate::metrics::MetricsAccess,
+    /// People reach the server over HTTPS (`public_url` is https): answers carry HSTS.
+    pub public_https: bool,
+    /// The longest a request may take, body and handler included, before it is answered 408.
+    pub request_timeout_seconds: u64,
+    /// The longest a client may take to send a request's headers before the connection is closed.
+    pub header_timeout_seconds: u64,
 }
 
 impl Default for WebConfig {
@@ -32,6 +38,9 @@ impl Default for WebConfig {
             login_window_seconds: 15 * 60,
             trusted_proxies: Vec::new(),
             metrics: crate::metrics::MetricsAccess::default(),
+            public_https: false,
+            request_timeout_seconds: 30,
+            header_timeout_seconds: 10,
         }
     }
 }
