@@ -261,6 +261,29 @@ pub fn check_sign_in_role(kind: OrgKind, role: Option<Role>) -> Result<(), Strin
     }
 }
 
+/// Whether `actor` may end every session of a user with `target_role` in the organization
+/// `owner`: whoever may change the user may sign them out everywhere, except that programme
+/// staff are signed out only by a programme admin (as only they change staff). Everyone may end
+/// their own sessions.
+pub fn end_sessions(
+    actor: &Actor,
+    target_user_id: &str,
+    target_role: Role,
+    owner: Owner<'_>,
+    now: Timestamp,
+) -> Result<Grant, Denied> {
+    if target_user_id == actor.user_id {
+        return allow();
+    }
+    let grant = authorize(actor, Action::Update, Resource::User, owner, None, now)?;
+    if target_role.is_programme() && actor.role != Role::ProgrammeAdmin {
+        return Err(Denied::Forbidden(
+            "only programme admins sign programme staff out".into(),
+        ));
+    }
+    Ok(grant)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,5 +599,52 @@ mod tests {
         assert!(check_sign_in_role(Customer, Some(Role::PartnerUser)).is_err());
         assert!(check_sign_in_role(Partner, Some(Role::CustomerAdmin)).is_err());
         assert!(check_sign_in_role(Programme, Some(Role::CenterEngineer)).is_err());
+    }
+
+    #[test]
+    fn sessions_are_ended_by_the_user_or_by_whoever_may_change_the_user() {
+        let actor = |role: Role, org: &str| Actor {
+            user_id: format!("{}-u", role.as_str()),
+            org_id: org.into(),
+            role,
+        };
+        let cust = Owner::Org {
+            id: "cust-a",
+            kind: OrgKind::Customer,
+            link: None,
+        };
+        let programme = Owner::Org {
+            id: "prog",
+            kind: OrgKind::Programme,
+            link: None,
+        };
+        let admin_a = actor(Role::CustomerAdmin, "cust-a");
+        assert!(end_sessions(&admin_a, "other", Role::CustomerAdmin, cust, now()).is_ok());
+        assert!(end_sessions(
+            &admin_a,
+            "customer_admin-u",
+            Role::CustomerAdmin,
+            cust,
+            now()
+        )
+        .is_ok());
+        let admin_b = actor(Role::CustomerAdmin, "cust-b");
+        assert_eq!(
+            end_sessions(&admin_b, "other", Role::CustomerAdmin, cust, now()),
+            Err(Denied::Hidden),
+            "another tenant's users are invisible"
+        );
+        let manager = actor(Role::FasttrackManager, "prog");
+        assert!(matches!(
+            end_sessions(&manager, "other", Role::CustomerAdmin, cust, now()),
+            Err(Denied::Forbidden(_))
+        ));
+        assert!(matches!(
+            end_sessions(&manager, "other", Role::CenterEngineer, programme, now()),
+            Err(Denied::Forbidden(_))
+        ));
+        let pa = actor(Role::ProgrammeAdmin, "prog");
+        assert!(end_sessions(&pa, "other", Role::CenterEngineer, programme, now()).is_ok());
+        assert!(end_sessions(&pa, "other", Role::CustomerAdmin, cust, now()).is_ok());
     }
 }

@@ -65,6 +65,14 @@ pub struct Layer {
     /// The sign-in limiter's window, in seconds [default: 900].
     #[arg(long, env = "FASTTRACK_LOGIN_WINDOW_SECONDS")]
     pub login_window_seconds: Option<i64>,
+    /// The longest a request may take (body and answer included) before it is answered 408, in
+    /// seconds [default: 30].
+    #[arg(long, env = "FASTTRACK_REQUEST_TIMEOUT_SECONDS")]
+    pub request_timeout_seconds: Option<u64>,
+    /// The longest a client may take to send a request's headers before the connection is closed
+    /// (slow clients), in seconds [default: 10].
+    #[arg(long, env = "FASTTRACK_HEADER_TIMEOUT_SECONDS")]
+    pub header_timeout_seconds: Option<u64>,
     /// Reverse proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-*` are believed.
     #[arg(long, env = "FASTTRACK_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<String>>,
@@ -121,7 +129,8 @@ pub struct Layer {
 macro_rules! with_keys {
     ($m:ident, $($arg:tt)*) => {
         $m!($($arg)*; database_url, listen, public_url, log_format, secure_cookies, session_seconds,
-            login_attempts, login_window_seconds, trusted_proxies, smtp_url, mail_from,
+            login_attempts, login_window_seconds, request_timeout_seconds, header_timeout_seconds,
+            trusted_proxies, smtp_url, mail_from,
             worker_poll_ms, worker_batch, worker_lease_seconds, worker_max_attempts,
             worker_backoff_base_seconds, worker_backoff_cap_seconds, worker_smtp_timeout_seconds,
             worker_sweep_seconds, metrics_listen, metrics_token, metrics_allow, oidc_allow_http)
@@ -226,6 +235,8 @@ pub struct Settings {
     pub session_seconds: i64,
     pub login_attempts: u32,
     pub login_window_seconds: i64,
+    pub request_timeout_seconds: u64,
+    pub header_timeout_seconds: u64,
     pub trusted_proxies: Vec<IpNet>,
     pub smtp_url: Option<String>,
     pub mail_from: String,
@@ -372,6 +383,20 @@ impl Settings {
                     .unwrap_or(web.login_window_seconds),
                 1,
             )?,
+            request_timeout_seconds: at_least(
+                "request_timeout_seconds",
+                layer
+                    .request_timeout_seconds
+                    .unwrap_or(web.request_timeout_seconds),
+                1,
+            )?,
+            header_timeout_seconds: at_least(
+                "header_timeout_seconds",
+                layer
+                    .header_timeout_seconds
+                    .unwrap_or(web.header_timeout_seconds),
+                1,
+            )?,
             trusted_proxies: nets("trusted_proxies", layer.trusted_proxies.unwrap_or_default())?,
             smtp_url: layer.smtp_url.filter(|s| !s.trim().is_empty()),
             mail_from: layer.mail_from.unwrap_or(d.mail_from),
@@ -465,6 +490,12 @@ impl Settings {
             login_attempts: self.login_attempts,
             login_window_seconds: self.login_window_seconds,
             trusted_proxies: self.trusted_proxies.clone(),
+            public_https: self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            request_timeout_seconds: self.request_timeout_seconds,
+            header_timeout_seconds: self.header_timeout_seconds,
             metrics: MetricsAccess {
                 on_main_listener: self.metrics_listen.is_none(),
                 allow: self.metrics_allow.clone(),
@@ -510,6 +541,14 @@ impl Settings {
             (
                 "login_window_seconds",
                 Some(json(&self.login_window_seconds)),
+            ),
+            (
+                "request_timeout_seconds",
+                Some(json(&self.request_timeout_seconds)),
+            ),
+            (
+                "header_timeout_seconds",
+                Some(json(&self.header_timeout_seconds)),
             ),
             ("trusted_proxies", Some(nets(&self.trusted_proxies))),
             (

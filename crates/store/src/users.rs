@@ -293,6 +293,36 @@ impl Store {
         })
     }
 
+    /// Ends every live session of `user` ("sign out everywhere"); returns how many were live.
+    /// The audit entry counts them; the sessions' secrets never leave the database.
+    #[tracing::instrument(name = "Ending a user's sessions", skip_all)]
+    pub async fn revoke_user_sessions(
+        &self,
+        user: &User,
+        ctx: &AuditCtx,
+    ) -> Result<u64, StoreError> {
+        write_tx!(self, |tx| {
+            let ended = sqlx::query(
+                "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+            )
+            .bind(&user.id)
+            .bind(ctx.at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            audit!(
+                tx,
+                ctx,
+                Some(user.org_id.clone()),
+                "user.sessions_revoke",
+                "user",
+                user.id.clone(),
+                json!({"sessions": ended})
+            );
+            Ok(ended)
+        })
+    }
+
     /// Creates a personal API token whose secret hashes to `token_hash`.
     #[tracing::instrument(name = "Creating an API token", skip_all)]
     pub async fn create_token(

@@ -27,6 +27,12 @@ pub enum ApiError {
     /// 405: the path exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 408: the request took longer than the server allows.
+    #[error("the request took too long; send it again")]
+    RequestTimeout,
+    /// Another 4xx the framework produced (431, 411…), with what it said.
+    #[error("{detail}")]
+    Rejected { status: u16, detail: String },
     /// 409: a unique value is taken.
     #[error("{message}")]
     Conflict { field: String, message: String },
@@ -184,6 +190,21 @@ impl ApiError {
                 "Method not allowed",
                 self.to_string(),
             ),
+            ApiError::RequestTimeout => problem(
+                S::REQUEST_TIMEOUT,
+                "timeout",
+                "Request timeout",
+                self.to_string(),
+            ),
+            ApiError::Rejected { status, detail } => {
+                let s = S::from_u16(*status).unwrap_or(S::BAD_REQUEST);
+                problem(
+                    s,
+                    "rejected",
+                    s.canonical_reason().unwrap_or("Bad request"),
+                    detail.clone(),
+                )
+            }
             ApiError::Conflict { field, message } => {
                 let mut p = problem(S::CONFLICT, "conflict", "Conflict", message.clone());
                 p.errors.push(ProblemField {
@@ -263,6 +284,12 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
+        }
+        if matches!(self, ApiError::TooLarge | ApiError::RequestTimeout) {
+            // The rest of the body is still on its way: close rather than leave the client
+            // reusing a connection the server will not read further (IncompleteMessage).
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if matches!(self, ApiError::Unauthenticated) {
             res.headers_mut()

@@ -104,22 +104,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(ApiQuery)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                ApiError::Invalid(Invalid::one(
-                    if path == "." {
-                        "query".to_string()
-                    } else {
-                        path
-                    },
-                    e.into_inner().to_string(),
-                ))
-            })
+        parse_query(parts.uri.query().unwrap_or("")).map(ApiQuery)
     }
+}
+
+/// Parses a query string; a parameter of the wrong shape is 422 naming it.
+pub fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Invalid(Invalid::one(
+            if path == "." {
+                "query".to_string()
+            } else {
+                path
+            },
+            e.into_inner().to_string(),
+        ))
+    })
 }
 
 /// The SHA-256 of a secret, hex-encoded: how tokens and session cookies are stored.

@@ -4,6 +4,8 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod fuzzing;
+pub mod hardening;
 pub mod ics;
 pub mod mail;
 pub mod metrics;
@@ -16,7 +18,6 @@ pub mod state;
 pub mod timeline;
 pub mod widget;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -89,31 +90,19 @@ pub fn app(state: AppState) -> Router {
             proxy::secure_cookies,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.request_timeout_seconds.max(1)),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-            ),
-        ))
+        // Outside the timeout, so that its bare 408 becomes a problem document too.
+        .layer(axum::middleware::from_fn(hardening::problem_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hardening::security_headers,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -158,10 +147,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let header_timeout = Duration::from_secs(state.config.header_timeout_seconds.max(1));
+    hardening::serve_app(listener, app(state), header_timeout, shutdown).await
 }

@@ -26,6 +26,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in))
         .routes(routes!(sign_out))
         .routes(routes!(me))
+        .routes(routes!(end_my_sessions))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
 }
@@ -205,6 +206,29 @@ pub(crate) async fn sign_out(
             .await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// How many sessions a sign-out-everywhere ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsEnded {
+    /// Live sessions that were ended (API tokens are revoked one by one, at `/api/v1/me/tokens/{id}`).
+    pub ended: u64,
+}
+
+/// Signs the caller out everywhere: every live session of theirs ends, this one included.
+#[utoipa::path(delete, path = "/api/v1/me/sessions", tag = "auth",
+    responses((status = 200, body = SessionsEnded), (status = 401, body = crate::error::Problem)))]
+pub(crate) async fn end_my_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Response> {
+    let ctx = audit_ctx(&state, &caller, &Grant { acting_for: None });
+    let ended = state.store.revoke_user_sessions(&caller.user, &ctx).await?;
+    let mut res = Json(SessionsEnded { ended }).into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }

@@ -131,6 +131,17 @@ pub(crate) async fn save(
     Ok(Json(holiday_list(state, region_id).await?))
 }
 
+/// Reads an uploaded holiday calendar: not UTF-8, not iCalendar or without events is 422.
+pub fn parse_holiday_import(body: &[u8]) -> ApiResult<Vec<(jiff::civil::Date, String)>> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Invalid::one("body", "the calendar is not UTF-8 text"))?;
+    let parsed = parse_holidays_ics(text).map_err(Invalid::from)?;
+    if parsed.is_empty() {
+        return Err(Invalid::one("body", "the calendar holds no events").into());
+    }
+    Ok(parsed)
+}
+
 /// R12: imports public holidays from an iCalendar feed (`text/calendar` body; all-day events,
 /// multi-day ones giving one holiday per day). A bad file is refused (422) naming its line.
 #[utoipa::path(post, path = "/api/v1/regions/{id}/holidays.ics", tag = "regions", params(("id" = String, Path)),
@@ -156,12 +167,7 @@ pub(crate) async fn import_holidays_ics(
         )));
     }
     state.store.get_region(&id).await?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| Invalid::one("body", "the calendar is not UTF-8 text"))?;
-    let parsed = parse_holidays_ics(text).map_err(Invalid::from)?;
-    if parsed.is_empty() {
-        return Err(Invalid::one("body", "the calendar holds no events").into());
-    }
+    let parsed = parse_holiday_import(&body)?;
     let days = parsed
         .into_iter()
         .map(|(day, name)| Holiday {

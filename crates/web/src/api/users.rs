@@ -22,6 +22,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user))
+        .routes(routes!(end_user_sessions))
 }
 
 /// A user as the API shows it (never the password hash).
@@ -407,4 +408,41 @@ pub(crate) async fn update_user(
         .await?;
     let profile = state.store.get_staff_profile(&u.id).await?;
     Ok(Json(UserDoc::from_parts(u, profile)))
+}
+
+/// Signs a user out everywhere (a lost laptop, a leaver): every live session of theirs ends at
+/// once. Whoever may change the user may do it; programme staff only by a programme admin.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = super::auth::SessionsEnded), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub(crate) async fn end_user_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<super::auth::SessionsEnded>> {
+    let u = state.store.get_user(&id).await?;
+    let org = state.store.get_org(&u.org_id).await?;
+    let kind = OrgKind::parse(&org.kind).map_err(ApiError::Internal)?;
+    let role = Role::parse(&u.role).map_err(ApiError::Internal)?;
+    let link = if caller.role() == Role::PartnerUser && kind == OrgKind::Customer {
+        super::partner_link(&state, &caller.user.org_id, &org.id).await?
+    } else {
+        None
+    };
+    let grant = fasttrack_core::policy::end_sessions(
+        &caller.actor,
+        &u.id,
+        role,
+        fasttrack_core::policy::Owner::Org {
+            id: &org.id,
+            kind,
+            link: link.as_ref(),
+        },
+        state.clock.now(),
+    )?;
+    let ended = state
+        .store
+        .revoke_user_sessions(&u, &audit_ctx(&state, &caller, &grant))
+        .await?;
+    Ok(Json(super::auth::SessionsEnded { ended }))
 }

@@ -5,7 +5,7 @@
 mod admin;
 pub mod i18n;
 mod more;
-mod pages;
+pub(crate) mod pages;
 mod timeoff;
 
 use std::fmt::Write as _;

@@ -70,9 +70,18 @@ async fn root(ctx: Ctx) -> Response {
 }
 
 /// Only paths of this site may follow a sign-in or a language change (no open redirect).
-fn local_path(next: Option<&str>, default: &str) -> String {
+// Browsers drop tabs and line breaks from a URL and read `\` as `/`, so `/\t/evil.example`
+// would become `//evil.example`: any control character or backslash refuses the path.
+pub(crate) fn local_path(next: Option<&str>, default: &str) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.into(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control) =>
+        {
+            p.into()
+        }
         _ => default.into(),
     }
 }
@@ -753,7 +762,7 @@ async fn request_form_page(
 }
 
 /// The form as the API's request document.
-fn request_body(f: &FormData) -> Value {
+pub(crate) fn request_body(f: &FormData) -> Value {
     let mut b = json!({
         "org_id": f.get("org_id"),
         "channel": f.get("channel"),
