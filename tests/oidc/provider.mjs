@@ -9,7 +9,8 @@
 //   POST /control/ttl     {"id_token":seconds}                      lifetime of the ID tokens issued next
 //   GET  /control/stats                                             how often discovery and the JWKS were fetched
 //
-// Environment: PORT (0 = any free port), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI.
+// Environment: PORT (0 = any free port), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, and AUTH_METHOD
+// (client_secret_basic, the default, or client_secret_post: the only one the provider then offers).
 // Once listening it prints one JSON line: {"issuer":"http://127.0.0.1:<port>"}.
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -20,6 +21,7 @@ const clientId = process.env.CLIENT_ID ?? 'fasttrack';
 const clientSecret = process.env.CLIENT_SECRET ?? 'fasttrack-test-secret';
 const redirectUri = process.env.REDIRECT_URI ?? 'http://127.0.0.1:8080/auth/oidc/callback';
 const port = Number(process.env.PORT ?? 0);
+const authMethod = process.env.AUTH_METHOD ?? 'client_secret_basic';
 
 const accounts = new Map();
 let nextLogin = null;
@@ -53,11 +55,12 @@ function build(issuer) {
         redirect_uris: [redirectUri],
         grant_types: ['authorization_code'],
         response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
+        token_endpoint_auth_method: authMethod,
         id_token_signed_response_alg: signing.alg,
       },
     ],
     jwks: { keys: [signing.jwk] },
+    clientAuthMethods: [authMethod],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     scopes: ['openid', 'email', 'profile'],
     features: { devInteractions: { enabled: false } },

@@ -56,11 +56,13 @@ fn provider_available() -> bool {
 }
 
 impl Idp {
-    /// Starts the provider with our client registered for `redirect_uri`.
-    async fn start(redirect_uri: &str) -> Idp {
+    /// Starts the provider with our client registered for `redirect_uri`, authenticating at the
+    /// token endpoint with `auth_method`.
+    async fn start(redirect_uri: &str, auth_method: &str) -> Idp {
         let mut child = Command::new("node")
             .arg("provider.mjs")
             .current_dir(provider_dir())
+            .env("AUTH_METHOD", auth_method)
             .env("PORT", "0")
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
@@ -125,6 +127,11 @@ impl Idp {
 
 /// A server that accepts http:// providers, and a provider that knows its callback.
 async fn setup(db: Db) -> Option<(TestApp, Idp)> {
+    setup_with(db, "client_secret_basic").await
+}
+
+/// [`setup`] with the provider taking the client's secret by `auth_method`.
+async fn setup_with(db: Db, auth_method: &str) -> Option<(TestApp, Idp)> {
     if !provider_available() {
         return None;
     }
@@ -133,7 +140,7 @@ async fn setup(db: Db) -> Option<(TestApp, Idp)> {
         ..fasttrack_web::WebConfig::default()
     };
     let app = spawn_app_configured(db, web, None, test_worker_config()).await?;
-    let idp = Idp::start(&format!("{}/auth/oidc/callback", app.base)).await;
+    let idp = Idp::start(&format!("{}/auth/oidc/callback", app.base), auth_method).await;
     Some((app, idp))
 }
 
@@ -771,3 +778,68 @@ async fn oidc_only_the_organizations_admin_configures_its_provider_and_the_secre
     app.stop().await;
 }
 on_both_dbs!(oidc_only_the_organizations_admin_configures_its_provider_and_the_secret_stays_hidden);
+
+async fn oidc_a_sign_in_started_on_one_server_finishes_on_another_sharing_the_database(db: Db) {
+    let Some((app, idp)) = setup(db).await else {
+        return;
+    };
+    configure_contoso(&app, &idp, Some("customer_admin")).await;
+    let alice = format!("alice@{CONTOSO}");
+    idp.login_as("alice-sub", &alice, true).await;
+    // A second instance over the same database, as behind a load balancer.
+    let web = fasttrack_web::WebConfig {
+        oidc_allow_http: true,
+        ..fasttrack_web::WebConfig::default()
+    };
+    let second = fasttrack::start(&app.database_url, "127.0.0.1:0", web, test_worker_config())
+        .await
+        .expect("second server");
+    let second_base = format!("http://{}", second.addr);
+    let b = browser();
+    let start = format!("{}/auth/oidc/start?email=alice%40{CONTOSO}", app.base);
+    let callback = to_callback(&app, &b, &start).await;
+    let state = reqwest::Url::parse(&callback)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.to_string())
+        .expect("state");
+    let there = callback.replace(&app.base, &second_base);
+    let res = b.get(&there).send().await.expect("callback on the second");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let me_there = b
+        .get(format!("{second_base}/api/v1/me"))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me_there.status(), StatusCode::OK);
+    // The first instance knows the state is spent.
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(&callback)
+        .header("cookie", format!("ft_oidc={state}"))
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(reason(replay).await.1, "state-used");
+    second.stop().await;
+    app.stop().await;
+}
+on_both_dbs!(oidc_a_sign_in_started_on_one_server_finishes_on_another_sharing_the_database);
+
+async fn oidc_a_provider_that_takes_the_secret_only_in_the_form_is_sent_it_there(db: Db) {
+    let Some((app, idp)) = setup_with(db, "client_secret_post").await else {
+        return;
+    };
+    configure_contoso(&app, &idp, Some("customer_admin")).await;
+    let alice = format!("alice@{CONTOSO}");
+    idp.login_as("alice-sub", &alice, true).await;
+    let b = browser();
+    let res = sso(&app, &b, &alice).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(&app, &b).await["email"], alice);
+    app.stop().await;
+}
+on_both_dbs!(oidc_a_provider_that_takes_the_secret_only_in_the_form_is_sent_it_there);

@@ -116,7 +116,7 @@ pub(crate) async fn get_sign_in_provider(
         .ok_or(ApiError::NotFound)?;
     Ok(Json(SignInProviderDoc::from(
         p,
-        redirect_uri(&state, &headers, &origin),
+        redirect_uri(&state.config, &headers, &origin),
     )))
 }
 
@@ -232,7 +232,7 @@ pub(crate) async fn put_sign_in_provider(
         status,
         Json(SignInProviderDoc::from(
             p,
-            redirect_uri(&state, &headers, &origin),
+            redirect_uri(&state.config, &headers, &origin),
         )),
     ))
 }

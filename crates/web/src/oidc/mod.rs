@@ -35,7 +35,7 @@ use crate::error::ApiError;
 use crate::extract::{hash_secret, header_cookie};
 use crate::proxy::Origin;
 use crate::site::{html, i18n, layout, Ctx};
-use crate::state::AppState;
+use crate::state::{AppState, WebConfig};
 use crate::timeline::escape;
 
 /// The cookie that binds a sign-in under way to the browser that started it (its `state`).
@@ -189,8 +189,8 @@ fn clear_state_cookie(secure: bool, res: &mut Response) {
 
 /// The callback address the provider must send users back to: the public address when the
 /// settings give one, else the address this request came to.
-pub fn redirect_uri(state: &AppState, headers: &HeaderMap, origin: &Origin) -> String {
-    if let Some(base) = &state.config.public_url {
+pub fn redirect_uri(config: &WebConfig, headers: &HeaderMap, origin: &Origin) -> String {
+    if let Some(base) = &config.public_url {
         return format!("{}{CALLBACK_PATH}", base.trim_end_matches('/'));
     }
     let host = headers
@@ -202,7 +202,7 @@ pub fn redirect_uri(state: &AppState, headers: &HeaderMap, origin: &Origin) -> S
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
         .unwrap_or("localhost");
-    let scheme = if origin.forwarded_https || state.config.secure_cookies {
+    let scheme = if origin.forwarded_https || config.secure_cookies {
         "https"
     } else {
         "http"
@@ -344,7 +344,7 @@ async fn start(
         (None, None) => return Failure::NoProvider.page(&ctx),
     };
     let next = local_next(q.next.as_deref());
-    let uri = redirect_uri(&state, &headers, &origin);
+    let uri = redirect_uri(&state.config, &headers, &origin);
     match begin(&state, &target, &next, &uri).await {
         Ok(r) => r,
         Err(f) => {
@@ -637,5 +637,61 @@ async fn match_or_create(
             }
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(https: bool) -> Origin {
+        Origin {
+            peer: None,
+            client: None,
+            forwarded_https: https,
+            untrusted_forwarding: false,
+        }
+    }
+
+    fn host(h: &str) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(header::HOST, HeaderValue::from_str(h).unwrap());
+        m
+    }
+
+    #[test]
+    fn the_callback_is_under_the_public_url_else_the_requests_host() {
+        let public = WebConfig {
+            public_url: Some("https://ft.example.com".into()),
+            ..WebConfig::default()
+        };
+        assert_eq!(
+            redirect_uri(&public, &host("evil.example"), &origin(false)),
+            "https://ft.example.com/auth/oidc/callback"
+        );
+        let none = WebConfig::default();
+        assert_eq!(
+            redirect_uri(&none, &host("127.0.0.1:8080"), &origin(false)),
+            "http://127.0.0.1:8080/auth/oidc/callback"
+        );
+        assert_eq!(
+            redirect_uri(&none, &host("ft.example.com"), &origin(true)),
+            "https://ft.example.com/auth/oidc/callback",
+            "a trusted proxy says the client came over https"
+        );
+        assert_eq!(
+            redirect_uri(&none, &host("a.example/x?y"), &origin(false)),
+            "http://localhost/auth/oidc/callback",
+            "a host header that is not a host is not echoed"
+        );
+    }
+
+    #[test]
+    fn only_local_paths_follow_an_organization_sign_in() {
+        assert_eq!(local_next(Some("/requests?x=1")), "/requests?x=1");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", ""] {
+            assert_eq!(local_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_next(None), "/");
     }
 }
