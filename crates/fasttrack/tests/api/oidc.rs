@@ -58,11 +58,12 @@ fn provider_available() -> bool {
 impl Idp {
     /// Starts the provider with our client registered for `redirect_uri`, authenticating at the
     /// token endpoint with `auth_method`.
-    async fn start(redirect_uri: &str, auth_method: &str) -> Idp {
+    async fn start(redirect_uri: &str, auth_method: &str, id_token_claims: &str) -> Idp {
         let mut child = Command::new("node")
             .arg("provider.mjs")
             .current_dir(provider_dir())
             .env("AUTH_METHOD", auth_method)
+            .env("ID_TOKEN_CLAIMS", id_token_claims)
             .env("PORT", "0")
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
@@ -127,11 +128,11 @@ impl Idp {
 
 /// A server that accepts http:// providers, and a provider that knows its callback.
 async fn setup(db: Db) -> Option<(TestApp, Idp)> {
-    setup_with(db, "client_secret_basic").await
+    setup_with(db, "client_secret_basic", "full").await
 }
 
 /// [`setup`] with the provider taking the client's secret by `auth_method`.
-async fn setup_with(db: Db, auth_method: &str) -> Option<(TestApp, Idp)> {
+async fn setup_with(db: Db, auth_method: &str, id_token_claims: &str) -> Option<(TestApp, Idp)> {
     if !provider_available() {
         return None;
     }
@@ -140,7 +141,12 @@ async fn setup_with(db: Db, auth_method: &str) -> Option<(TestApp, Idp)> {
         ..fasttrack_web::WebConfig::default()
     };
     let app = spawn_app_configured(db, web, None, test_worker_config()).await?;
-    let idp = Idp::start(&format!("{}/auth/oidc/callback", app.base), auth_method).await;
+    let idp = Idp::start(
+        &format!("{}/auth/oidc/callback", app.base),
+        auth_method,
+        id_token_claims,
+    )
+    .await;
     Some((app, idp))
 }
 
@@ -375,6 +381,40 @@ async fn oidc_matches_an_existing_user_by_verified_email_and_the_domain_loses_pa
     assert_eq!(me(&app, &b).await["id"], bob.body["id"]);
     // The domain now signs in through the provider; other organizations keep passwords.
     assert_eq!(password(bob_email.clone()).await, StatusCode::FORBIDDEN);
+    // The sign-in page says so, in the viewer's language, and points to the organization form.
+    let page_browser = browser();
+    let form = page_browser
+        .get(format!("{}/sign-in", app.base))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .expect("sign-in page")
+        .text()
+        .await
+        .unwrap_or_default();
+    let token = form
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("csrf token")
+        .to_string();
+    let refused = page_browser
+        .post(format!("{}/sign-in", app.base))
+        .header("accept-language", "fr")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", bob_email.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("password form");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let text = refused.text().await.unwrap_or_default();
+    assert!(
+        text.contains("Se connecter avec votre organisation"),
+        "{text}"
+    );
     assert_eq!(password(email("customer_b")).await, StatusCode::OK);
     assert_eq!(password(email("customer")).await, StatusCode::OK);
     idp.login_as("carol-sub", &format!("carol@{CONTOSO}"), true)
@@ -599,6 +639,11 @@ async fn oidc_key_rotation_is_picked_up_by_fetching_the_keys_again_at_most_once_
     assert_eq!(sso(&app, &b, &alice).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(me(&app, &b).await["email"], alice);
     assert_eq!(idp.stats().await["jwks"].as_i64(), Some(fetched + 1));
+    assert_eq!(
+        idp.stats().await["userinfo"],
+        0,
+        "the ID token had the e-mail"
+    );
     // Another rotation at once: within the cool-down the keys are not fetched again…
     idp.control("rotate", json!({"alg": "RS256"})).await;
     let (status, why) = reason(sso(&app, &browser(), &alice).await).await;
@@ -830,7 +875,7 @@ async fn oidc_a_sign_in_started_on_one_server_finishes_on_another_sharing_the_da
 on_both_dbs!(oidc_a_sign_in_started_on_one_server_finishes_on_another_sharing_the_database);
 
 async fn oidc_a_provider_that_takes_the_secret_only_in_the_form_is_sent_it_there(db: Db) {
-    let Some((app, idp)) = setup_with(db, "client_secret_post").await else {
+    let Some((app, idp)) = setup_with(db, "client_secret_post", "full").await else {
         return;
     };
     configure_contoso(&app, &idp, Some("customer_admin")).await;
@@ -843,3 +888,24 @@ async fn oidc_a_provider_that_takes_the_secret_only_in_the_form_is_sent_it_there
     app.stop().await;
 }
 on_both_dbs!(oidc_a_provider_that_takes_the_secret_only_in_the_form_is_sent_it_there);
+
+async fn oidc_the_email_is_read_from_userinfo_when_the_id_token_carries_only_the_subject(db: Db) {
+    let Some((app, idp)) = setup_with(db, "client_secret_basic", "minimal").await else {
+        return;
+    };
+    configure_contoso(&app, &idp, Some("customer_admin")).await;
+    let alice = format!("alice@{CONTOSO}");
+    idp.login_as("alice-sub", &alice, true).await;
+    let b = browser();
+    let res = sso(&app, &b, &alice).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(&app, &b).await["email"], alice);
+    assert_eq!(idp.stats().await["userinfo"], 1);
+    // Unverified at userinfo is still unverified.
+    idp.login_as("dave-sub", &format!("dave@{CONTOSO}"), false)
+        .await;
+    let (_, why) = reason(sso(&app, &browser(), &format!("dave@{CONTOSO}")).await).await;
+    assert_eq!(why, "email-unverified");
+    app.stop().await;
+}
+on_both_dbs!(oidc_the_email_is_read_from_userinfo_when_the_id_token_carries_only_the_subject);

@@ -442,8 +442,9 @@ async fn finish(
         .code
         .as_deref()
         .ok_or_else(|| Failure::ProviderRefused("no code".into()))?;
-    let id_token = exchange(state, &provider, &attempt, code, now).await?;
+    let (id_token, access_token) = exchange(state, &provider, &attempt, code, now).await?;
     let identity = verify(state, &provider, &attempt, &id_token).await?;
+    let identity = with_userinfo(state, &provider, identity, access_token.as_deref(), now).await?;
     let user = match_or_create(state, &provider, identity.clone()).await?;
     let (secret, _csrf, _) = start_session(state, &user).await?;
     let ctx_audit = AuditCtx {
@@ -480,14 +481,14 @@ fn short(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(100).collect()
 }
 
-/// Exchanges the code for tokens at the token endpoint; returns the ID token.
+/// Exchanges the code for tokens at the token endpoint; returns the ID token and the access token.
 async fn exchange(
     state: &AppState,
     provider: &SignInProvider,
     attempt: &SignInAttempt,
     code: &str,
     now: i64,
-) -> Result<String, Failure> {
+) -> Result<(String, Option<String>), Failure> {
     let allow_http = state.config.oidc_allow_http;
     let d = state
         .oidc
@@ -527,10 +528,63 @@ async fn exchange(
             short(error)
         )));
     }
-    body["id_token"]
+    let id_token = body["id_token"]
         .as_str()
         .map(str::to_string)
-        .ok_or(Failure::Token(TokenError::Missing("id_token")))
+        .ok_or(Failure::Token(TokenError::Missing("id_token")))?;
+    Ok((id_token, body["access_token"].as_str().map(str::to_string)))
+}
+
+/// Fills in the e-mail claims from the UserInfo endpoint when the ID token lacks them (some
+/// providers send only `sub` there; OpenID Connect Core §5.3). The answer must be about the
+/// ID token's subject.
+async fn with_userinfo(
+    state: &AppState,
+    provider: &SignInProvider,
+    mut identity: jwt::Identity,
+    access_token: Option<&str>,
+    now: i64,
+) -> Result<jwt::Identity, Failure> {
+    if identity.email.is_some() {
+        return Ok(identity);
+    }
+    let Some(token) = access_token else {
+        return Ok(identity);
+    };
+    let allow_http = state.config.oidc_allow_http;
+    let d = state
+        .oidc
+        .discovery(&provider.issuer, allow_http, now)
+        .await
+        .map_err(Failure::Provider)?;
+    let Some(url) = &d.userinfo_endpoint else {
+        return Ok(identity);
+    };
+    let (status, body) = state
+        .oidc
+        .userinfo(url, allow_http, token)
+        .await
+        .map_err(Failure::Provider)?;
+    if status != 200 {
+        return Err(Failure::ProviderRefused(format!(
+            "{status} at the userinfo endpoint"
+        )));
+    }
+    if body["sub"].as_str() != Some(identity.subject.as_str()) {
+        return Err(Failure::ProviderRefused(
+            "the userinfo answer is about another subject".into(),
+        ));
+    }
+    identity.email = body["email"].as_str().map(str::to_string);
+    identity.email_verified = match &body["email_verified"] {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => s == "true",
+        _ => false,
+    };
+    if identity.name.is_none() {
+        identity.name = body["name"].as_str().map(str::to_string);
+    }
+    Ok(identity)
 }
 
 /// Verifies the ID token's signature (fetching the keys again once if it names an unknown key)
