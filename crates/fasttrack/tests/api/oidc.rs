@@ -424,7 +424,24 @@ async fn oidc_matches_an_existing_user_by_verified_email_and_the_domain_loses_pa
         (status, why.as_str()),
         (StatusCode::FORBIDDEN, "no-account")
     );
-    // Removing the provider gives the domain its passwords back.
+    // Turning the provider off gives the domain its passwords back, and starts no sign-in.
+    let off = admin
+        .send(
+            Method::PUT,
+            &provider_path(&app.seed.cust_a),
+            Some(&json!({"issuer": idp.issuer, "client_id": CLIENT_ID,
+                         "allowed_domains": [CONTOSO], "enabled": false})),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    assert_eq!(password(bob_email.clone()).await, StatusCode::OK);
+    let start = browser()
+        .get(format!("{}/auth/oidc/start?email={bob_email}", app.base))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(reason(start).await.1, "no-provider");
+    // Removing the provider altogether.
     let gone = admin
         .send(Method::DELETE, &provider_path(&app.seed.cust_a), None)
         .await;
