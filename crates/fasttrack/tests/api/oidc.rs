@@ -48,6 +48,11 @@ fn provider_available() -> bool {
         .is_ok_and(|s| s.success());
     let modules = provider_dir().join("node_modules/oidc-provider").is_dir();
     if !node || !modules {
+        // CI installs both and sets FASTTRACK_OIDC_TESTS: there a missing provider is a failure.
+        assert!(
+            std::env::var_os("FASTTRACK_OIDC_TESTS").is_none(),
+            "FASTTRACK_OIDC_TESTS is set but node or tests/oidc/node_modules is missing"
+        );
         eprintln!(
             "OIDC tests skipped: needs node and `npm ci --prefix tests/oidc` (.ci/run installs both)"
         );
