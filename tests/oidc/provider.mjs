@@ -7,9 +7,11 @@
 //   POST /control/rotate  {"alg":"RS256"|"ES256"}                   a new signing key (the old one is gone)
 //   POST /control/tamper  {"mode":"none"|"audience"|"nonce"}        re-sign the next ID tokens with a wrong claim
 //   POST /control/ttl     {"id_token":seconds}                      lifetime of the ID tokens issued next
-//   GET  /control/stats                                             how often discovery and the JWKS were fetched
+//   GET  /control/stats                                             how often discovery, the JWKS and userinfo were fetched
 //
-// Environment: PORT (0 = any free port), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI.
+// Environment: PORT (0 = any free port), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, and AUTH_METHOD
+// (client_secret_basic, the default, or client_secret_post: the only one the provider then offers),
+// and ID_TOKEN_CLAIMS=minimal to leave the e-mail out of ID tokens (it is then only at userinfo).
 // Once listening it prints one JSON line: {"issuer":"http://127.0.0.1:<port>"}.
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -20,6 +22,8 @@ const clientId = process.env.CLIENT_ID ?? 'fasttrack';
 const clientSecret = process.env.CLIENT_SECRET ?? 'fasttrack-test-secret';
 const redirectUri = process.env.REDIRECT_URI ?? 'http://127.0.0.1:8080/auth/oidc/callback';
 const port = Number(process.env.PORT ?? 0);
+const authMethod = process.env.AUTH_METHOD ?? 'client_secret_basic';
+const minimalIdTokens = process.env.ID_TOKEN_CLAIMS === 'minimal';
 
 const accounts = new Map();
 let nextLogin = null;
@@ -32,7 +36,7 @@ const handler = () => {
   if (!providerHandler) providerHandler = provider.callback();
   return providerHandler;
 };
-const stats = { discovery: 0, jwks: 0, token: 0 };
+const stats = { discovery: 0, jwks: 0, token: 0, userinfo: 0 };
 
 async function newKey(alg) {
   const kid = crypto.randomUUID();
@@ -53,18 +57,20 @@ function build(issuer) {
         redirect_uris: [redirectUri],
         grant_types: ['authorization_code'],
         response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
+        token_endpoint_auth_method: authMethod,
         id_token_signed_response_alg: signing.alg,
       },
     ],
     jwks: { keys: [signing.jwk] },
+    clientAuthMethods: [authMethod],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     scopes: ['openid', 'email', 'profile'],
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     pkce: { required: () => true },
-    // The e-mail claims go into the ID token itself (fasttrack reads them from there).
-    conformIdTokenClaims: false,
+    // By default the e-mail claims go into the ID token itself; minimal ID tokens carry only
+    // `sub` and leave the rest to the userinfo endpoint, as some providers do.
+    conformIdTokenClaims: minimalIdTokens,
     ttl: { IdToken: () => idTokenTtl },
     // The test has no consent screen: the client is granted what it asks for.
     async loadExistingGrant(ctx) {
@@ -150,6 +156,7 @@ function withTokenTamper(handler) {
     const path = new URL(req.url, 'http://x').pathname;
     if (path === '/.well-known/openid-configuration') stats.discovery += 1;
     if (path === '/jwks') stats.jwks += 1;
+    if (path === '/me') stats.userinfo += 1;
     if (path !== '/token' || tamper === 'none') {
       if (path === '/token') stats.token += 1;
       return handler(req, res);

@@ -120,7 +120,8 @@ impl Store {
         Ok(found.filter(|p| p.domain_list().iter().any(|d| d == domain)))
     }
 
-    /// Creates or replaces an organization's identity provider. A new provider needs a secret.
+    /// Creates or replaces an organization's identity provider; says whether it is new. Without a
+    /// secret the stored one is kept, and there must be one.
     #[tracing::instrument(name = "Setting an organization's identity provider", skip_all)]
     pub async fn put_sign_in_provider(
         &self,
@@ -133,11 +134,8 @@ impl Store {
         let secret = match (&w.client_secret, &before) {
             (Some(s), _) => s.clone(),
             (None, Some(b)) => b.client_secret.clone(),
-            (None, None) => {
-                return Err(StoreError::Corrupt(
-                    "a new identity provider needs a client secret".into(),
-                ))
-            }
+            // The caller keeps a secret that is no longer there (removed meanwhile).
+            (None, None) => return Err(StoreError::NotFound),
         };
         let domains = json!(w.allowed_domains).to_string();
         write_tx!(self, |tx| {

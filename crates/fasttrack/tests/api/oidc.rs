@@ -48,6 +48,11 @@ fn provider_available() -> bool {
         .is_ok_and(|s| s.success());
     let modules = provider_dir().join("node_modules/oidc-provider").is_dir();
     if !node || !modules {
+        // CI installs both and sets FASTTRACK_OIDC_TESTS: there a missing provider is a failure.
+        assert!(
+            std::env::var_os("FASTTRACK_OIDC_TESTS").is_none(),
+            "FASTTRACK_OIDC_TESTS is set but node or tests/oidc/node_modules is missing"
+        );
         eprintln!(
             "OIDC tests skipped: needs node and `npm ci --prefix tests/oidc` (.ci/run installs both)"
         );
@@ -56,11 +61,14 @@ fn provider_available() -> bool {
 }
 
 impl Idp {
-    /// Starts the provider with our client registered for `redirect_uri`.
-    async fn start(redirect_uri: &str) -> Idp {
+    /// Starts the provider with our client registered for `redirect_uri`, authenticating at the
+    /// token endpoint with `auth_method`.
+    async fn start(redirect_uri: &str, auth_method: &str, id_token_claims: &str) -> Idp {
         let mut child = Command::new("node")
             .arg("provider.mjs")
             .current_dir(provider_dir())
+            .env("AUTH_METHOD", auth_method)
+            .env("ID_TOKEN_CLAIMS", id_token_claims)
             .env("PORT", "0")
             .env("CLIENT_ID", CLIENT_ID)
             .env("CLIENT_SECRET", CLIENT_SECRET)
@@ -125,6 +133,11 @@ impl Idp {
 
 /// A server that accepts http:// providers, and a provider that knows its callback.
 async fn setup(db: Db) -> Option<(TestApp, Idp)> {
+    setup_with(db, "client_secret_basic", "full").await
+}
+
+/// [`setup`] with the provider taking the client's secret by `auth_method`.
+async fn setup_with(db: Db, auth_method: &str, id_token_claims: &str) -> Option<(TestApp, Idp)> {
     if !provider_available() {
         return None;
     }
@@ -133,7 +146,12 @@ async fn setup(db: Db) -> Option<(TestApp, Idp)> {
         ..fasttrack_web::WebConfig::default()
     };
     let app = spawn_app_configured(db, web, None, test_worker_config()).await?;
-    let idp = Idp::start(&format!("{}/auth/oidc/callback", app.base)).await;
+    let idp = Idp::start(
+        &format!("{}/auth/oidc/callback", app.base),
+        auth_method,
+        id_token_claims,
+    )
+    .await;
     Some((app, idp))
 }
 
@@ -368,6 +386,40 @@ async fn oidc_matches_an_existing_user_by_verified_email_and_the_domain_loses_pa
     assert_eq!(me(&app, &b).await["id"], bob.body["id"]);
     // The domain now signs in through the provider; other organizations keep passwords.
     assert_eq!(password(bob_email.clone()).await, StatusCode::FORBIDDEN);
+    // The sign-in page says so, in the viewer's language, and points to the organization form.
+    let page_browser = browser();
+    let form = page_browser
+        .get(format!("{}/sign-in", app.base))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .expect("sign-in page")
+        .text()
+        .await
+        .unwrap_or_default();
+    let token = form
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("csrf token")
+        .to_string();
+    let refused = page_browser
+        .post(format!("{}/sign-in", app.base))
+        .header("accept-language", "fr")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", bob_email.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("password form");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let text = refused.text().await.unwrap_or_default();
+    assert!(
+        text.contains("Se connecter avec votre organisation"),
+        "{text}"
+    );
     assert_eq!(password(email("customer_b")).await, StatusCode::OK);
     assert_eq!(password(email("customer")).await, StatusCode::OK);
     idp.login_as("carol-sub", &format!("carol@{CONTOSO}"), true)
@@ -377,7 +429,24 @@ async fn oidc_matches_an_existing_user_by_verified_email_and_the_domain_loses_pa
         (status, why.as_str()),
         (StatusCode::FORBIDDEN, "no-account")
     );
-    // Removing the provider gives the domain its passwords back.
+    // Turning the provider off gives the domain its passwords back, and starts no sign-in.
+    let off = admin
+        .send(
+            Method::PUT,
+            &provider_path(&app.seed.cust_a),
+            Some(&json!({"issuer": idp.issuer, "client_id": CLIENT_ID,
+                         "allowed_domains": [CONTOSO], "enabled": false})),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    assert_eq!(password(bob_email.clone()).await, StatusCode::OK);
+    let start = browser()
+        .get(format!("{}/auth/oidc/start?email={bob_email}", app.base))
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(reason(start).await.1, "no-provider");
+    // Removing the provider altogether.
     let gone = admin
         .send(Method::DELETE, &provider_path(&app.seed.cust_a), None)
         .await;
@@ -592,6 +661,11 @@ async fn oidc_key_rotation_is_picked_up_by_fetching_the_keys_again_at_most_once_
     assert_eq!(sso(&app, &b, &alice).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(me(&app, &b).await["email"], alice);
     assert_eq!(idp.stats().await["jwks"].as_i64(), Some(fetched + 1));
+    assert_eq!(
+        idp.stats().await["userinfo"],
+        0,
+        "the ID token had the e-mail"
+    );
     // Another rotation at once: within the cool-down the keys are not fetched again…
     idp.control("rotate", json!({"alg": "RS256"})).await;
     let (status, why) = reason(sso(&app, &browser(), &alice).await).await;
@@ -771,3 +845,89 @@ async fn oidc_only_the_organizations_admin_configures_its_provider_and_the_secre
     app.stop().await;
 }
 on_both_dbs!(oidc_only_the_organizations_admin_configures_its_provider_and_the_secret_stays_hidden);
+
+async fn oidc_a_sign_in_started_on_one_server_finishes_on_another_sharing_the_database(db: Db) {
+    let Some((app, idp)) = setup(db).await else {
+        return;
+    };
+    configure_contoso(&app, &idp, Some("customer_admin")).await;
+    let alice = format!("alice@{CONTOSO}");
+    idp.login_as("alice-sub", &alice, true).await;
+    // A second instance over the same database, as behind a load balancer.
+    let web = fasttrack_web::WebConfig {
+        oidc_allow_http: true,
+        ..fasttrack_web::WebConfig::default()
+    };
+    let second = fasttrack::start(&app.database_url, "127.0.0.1:0", web, test_worker_config())
+        .await
+        .expect("second server");
+    let second_base = format!("http://{}", second.addr);
+    let b = browser();
+    let start = format!("{}/auth/oidc/start?email=alice%40{CONTOSO}", app.base);
+    let callback = to_callback(&app, &b, &start).await;
+    let state = reqwest::Url::parse(&callback)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.to_string())
+        .expect("state");
+    let there = callback.replace(&app.base, &second_base);
+    let res = b.get(&there).send().await.expect("callback on the second");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let me_there = b
+        .get(format!("{second_base}/api/v1/me"))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me_there.status(), StatusCode::OK);
+    // The first instance knows the state is spent.
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(&callback)
+        .header("cookie", format!("ft_oidc={state}"))
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(reason(replay).await.1, "state-used");
+    second.stop().await;
+    app.stop().await;
+}
+on_both_dbs!(oidc_a_sign_in_started_on_one_server_finishes_on_another_sharing_the_database);
+
+async fn oidc_a_provider_that_takes_the_secret_only_in_the_form_is_sent_it_there(db: Db) {
+    let Some((app, idp)) = setup_with(db, "client_secret_post", "full").await else {
+        return;
+    };
+    configure_contoso(&app, &idp, Some("customer_admin")).await;
+    let alice = format!("alice@{CONTOSO}");
+    idp.login_as("alice-sub", &alice, true).await;
+    let b = browser();
+    let res = sso(&app, &b, &alice).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(&app, &b).await["email"], alice);
+    app.stop().await;
+}
+on_both_dbs!(oidc_a_provider_that_takes_the_secret_only_in_the_form_is_sent_it_there);
+
+async fn oidc_the_email_is_read_from_userinfo_when_the_id_token_carries_only_the_subject(db: Db) {
+    let Some((app, idp)) = setup_with(db, "client_secret_basic", "minimal").await else {
+        return;
+    };
+    configure_contoso(&app, &idp, Some("customer_admin")).await;
+    let alice = format!("alice@{CONTOSO}");
+    idp.login_as("alice-sub", &alice, true).await;
+    let b = browser();
+    let res = sso(&app, &b, &alice).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(&app, &b).await["email"], alice);
+    assert_eq!(idp.stats().await["userinfo"], 1);
+    // Unverified at userinfo is still unverified.
+    idp.login_as("dave-sub", &format!("dave@{CONTOSO}"), false)
+        .await;
+    let (_, why) = reason(sso(&app, &browser(), &format!("dave@{CONTOSO}")).await).await;
+    assert_eq!(why, "email-unverified");
+    app.stop().await;
+}
+on_both_dbs!(oidc_the_email_is_read_from_userinfo_when_the_id_token_carries_only_the_subject);

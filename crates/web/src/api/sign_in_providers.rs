@@ -81,6 +81,44 @@ pub struct SignInProviderPut {
     pub enabled: Option<bool>,
 }
 
+/// Whether an issuer's host is `localhost` or a loopback, private, link-local or unspecified
+/// address literal.
+fn names_a_local_host(issuer: &str) -> bool {
+    let Some((_, rest)) = issuer.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+        }
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_unique_local()
+                || ip.is_unicast_link_local()
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
+        }
+        Err(_) => false,
+    }
+}
+
 /// Fetches the organization and asks the policy whether the caller may configure its sign-in.
 async fn authorize(state: &AppState, caller: &Caller, org_id: &str) -> ApiResult<Organization> {
     let org = state.store.get_org(org_id).await?;
@@ -116,7 +154,7 @@ pub(crate) async fn get_sign_in_provider(
         .ok_or(ApiError::NotFound)?;
     Ok(Json(SignInProviderDoc::from(
         p,
-        redirect_uri(&state, &headers, &origin),
+        redirect_uri(&state.config, &headers, &origin),
     )))
 }
 
@@ -152,6 +190,14 @@ pub(crate) async fn put_sign_in_provider(
             } else {
                 "an https:// address without query or fragment"
             },
+        );
+    }
+    if !allow_http && names_a_local_host(&issuer) {
+        // A tenant admin must not make the server fetch from its own network (SSRF); names that
+        // resolve to private addresses are not caught here (see docs/operations.md).
+        errs.add(
+            "issuer",
+            "must not name a loopback, private or link-local address",
         );
     }
     let client_id = errs.take("client_id", text(&body.client_id, 255, true));
@@ -232,7 +278,7 @@ pub(crate) async fn put_sign_in_provider(
         status,
         Json(SignInProviderDoc::from(
             p,
-            redirect_uri(&state, &headers, &origin),
+            redirect_uri(&state.config, &headers, &origin),
         )),
     ))
 }
@@ -254,4 +300,32 @@ pub(crate) async fn delete_sign_in_provider(
         .delete_sign_in_provider(&id, &audit(&state, &caller))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_a_local_host;
+
+    #[test]
+    fn issuers_on_the_servers_own_network_are_recognised() {
+        for local in [
+            "https://localhost/x",
+            "https://127.0.0.1",
+            "https://10.1.2.3:8443/realms/a",
+            "https://169.254.169.254/latest",
+            "https://[::1]/",
+            "https://[fd00::1]:443",
+            "https://user@192.168.0.1/",
+            "https://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(names_a_local_host(local), "{local}");
+        }
+        for public in [
+            "https://login.example.com/tenant",
+            "https://8.8.8.8/",
+            "https://[2001:db8::1]/",
+        ] {
+            assert!(!names_a_local_host(public), "{public}");
+        }
+    }
 }

@@ -28,6 +28,8 @@ pub struct Discovery {
     pub jwks_uri: String,
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
 }
 
 /// A provider that cannot be used right now.
@@ -140,6 +142,32 @@ impl Directory {
         Ok((status, value))
     }
 
+    /// Reads the UserInfo endpoint with the access token; returns the status and the JSON answer.
+    pub async fn userinfo(
+        &self,
+        url: &str,
+        allow_http: bool,
+        access_token: &str,
+    ) -> Result<(u16, serde_json::Value), ProviderError> {
+        if !url_allowed(url, allow_http) {
+            return Err(ProviderError::InsecureIssuer);
+        }
+        let res = self
+            .client()?
+            .get(url)
+            .bearer_auth(access_token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = res.status().as_u16();
+        let bytes = read_limited(res).await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+
     /// The provider's discovery document (cached); its `issuer` must be the one configured.
     pub async fn discovery(
         &self,
@@ -163,7 +191,10 @@ impl Directory {
                 d.issuer
             )));
         }
-        for endpoint in [&d.authorization_endpoint, &d.token_endpoint, &d.jwks_uri] {
+        for endpoint in [&d.authorization_endpoint, &d.token_endpoint, &d.jwks_uri]
+            .into_iter()
+            .chain(d.userinfo_endpoint.as_ref())
+        {
             if !url_allowed(endpoint, allow_http) {
                 return Err(ProviderError::InsecureIssuer);
             }

@@ -35,7 +35,7 @@ use crate::error::ApiError;
 use crate::extract::{hash_secret, header_cookie};
 use crate::proxy::Origin;
 use crate::site::{html, i18n, layout, Ctx};
-use crate::state::AppState;
+use crate::state::{AppState, WebConfig};
 use crate::timeline::escape;
 
 /// The cookie that binds a sign-in under way to the browser that started it (its `state`).
@@ -189,8 +189,8 @@ fn clear_state_cookie(secure: bool, res: &mut Response) {
 
 /// The callback address the provider must send users back to: the public address when the
 /// settings give one, else the address this request came to.
-pub fn redirect_uri(state: &AppState, headers: &HeaderMap, origin: &Origin) -> String {
-    if let Some(base) = &state.config.public_url {
+pub fn redirect_uri(config: &WebConfig, headers: &HeaderMap, origin: &Origin) -> String {
+    if let Some(base) = &config.public_url {
         return format!("{}{CALLBACK_PATH}", base.trim_end_matches('/'));
     }
     let host = headers
@@ -202,7 +202,7 @@ pub fn redirect_uri(state: &AppState, headers: &HeaderMap, origin: &Origin) -> S
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
         .unwrap_or("localhost");
-    let scheme = if origin.forwarded_https || state.config.secure_cookies {
+    let scheme = if origin.forwarded_https || config.secure_cookies {
         "https"
     } else {
         "http"
@@ -344,7 +344,7 @@ async fn start(
         (None, None) => return Failure::NoProvider.page(&ctx),
     };
     let next = local_next(q.next.as_deref());
-    let uri = redirect_uri(&state, &headers, &origin);
+    let uri = redirect_uri(&state.config, &headers, &origin);
     match begin(&state, &target, &next, &uri).await {
         Ok(r) => r,
         Err(f) => {
@@ -442,8 +442,9 @@ async fn finish(
         .code
         .as_deref()
         .ok_or_else(|| Failure::ProviderRefused("no code".into()))?;
-    let id_token = exchange(state, &provider, &attempt, code, now).await?;
+    let (id_token, access_token) = exchange(state, &provider, &attempt, code, now).await?;
     let identity = verify(state, &provider, &attempt, &id_token).await?;
+    let identity = with_userinfo(state, &provider, identity, access_token.as_deref(), now).await?;
     let user = match_or_create(state, &provider, identity.clone()).await?;
     let (secret, _csrf, _) = start_session(state, &user).await?;
     let ctx_audit = AuditCtx {
@@ -480,14 +481,14 @@ fn short(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(100).collect()
 }
 
-/// Exchanges the code for tokens at the token endpoint; returns the ID token.
+/// Exchanges the code for tokens at the token endpoint; returns the ID token and the access token.
 async fn exchange(
     state: &AppState,
     provider: &SignInProvider,
     attempt: &SignInAttempt,
     code: &str,
     now: i64,
-) -> Result<String, Failure> {
+) -> Result<(String, Option<String>), Failure> {
     let allow_http = state.config.oidc_allow_http;
     let d = state
         .oidc
@@ -527,10 +528,63 @@ async fn exchange(
             short(error)
         )));
     }
-    body["id_token"]
+    let id_token = body["id_token"]
         .as_str()
         .map(str::to_string)
-        .ok_or(Failure::Token(TokenError::Missing("id_token")))
+        .ok_or(Failure::Token(TokenError::Missing("id_token")))?;
+    Ok((id_token, body["access_token"].as_str().map(str::to_string)))
+}
+
+/// Fills in the e-mail claims from the UserInfo endpoint when the ID token lacks them (some
+/// providers send only `sub` there; OpenID Connect Core §5.3). The answer must be about the
+/// ID token's subject.
+async fn with_userinfo(
+    state: &AppState,
+    provider: &SignInProvider,
+    mut identity: jwt::Identity,
+    access_token: Option<&str>,
+    now: i64,
+) -> Result<jwt::Identity, Failure> {
+    if identity.email.is_some() {
+        return Ok(identity);
+    }
+    let Some(token) = access_token else {
+        return Ok(identity);
+    };
+    let allow_http = state.config.oidc_allow_http;
+    let d = state
+        .oidc
+        .discovery(&provider.issuer, allow_http, now)
+        .await
+        .map_err(Failure::Provider)?;
+    let Some(url) = &d.userinfo_endpoint else {
+        return Ok(identity);
+    };
+    let (status, body) = state
+        .oidc
+        .userinfo(url, allow_http, token)
+        .await
+        .map_err(Failure::Provider)?;
+    if status != 200 {
+        return Err(Failure::ProviderRefused(format!(
+            "{status} at the userinfo endpoint"
+        )));
+    }
+    if body["sub"].as_str() != Some(identity.subject.as_str()) {
+        return Err(Failure::ProviderRefused(
+            "the userinfo answer is about another subject".into(),
+        ));
+    }
+    identity.email = body["email"].as_str().map(str::to_string);
+    identity.email_verified = match &body["email_verified"] {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => s == "true",
+        _ => false,
+    };
+    if identity.name.is_none() {
+        identity.name = body["name"].as_str().map(str::to_string);
+    }
+    Ok(identity)
 }
 
 /// Verifies the ID token's signature (fetching the keys again once if it names an unknown key)
@@ -637,5 +691,61 @@ async fn match_or_create(
             }
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(https: bool) -> Origin {
+        Origin {
+            peer: None,
+            client: None,
+            forwarded_https: https,
+            untrusted_forwarding: false,
+        }
+    }
+
+    fn host(h: &str) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(header::HOST, HeaderValue::from_str(h).unwrap());
+        m
+    }
+
+    #[test]
+    fn the_callback_is_under_the_public_url_else_the_requests_host() {
+        let public = WebConfig {
+            public_url: Some("https://ft.example.com".into()),
+            ..WebConfig::default()
+        };
+        assert_eq!(
+            redirect_uri(&public, &host("evil.example"), &origin(false)),
+            "https://ft.example.com/auth/oidc/callback"
+        );
+        let none = WebConfig::default();
+        assert_eq!(
+            redirect_uri(&none, &host("127.0.0.1:8080"), &origin(false)),
+            "http://127.0.0.1:8080/auth/oidc/callback"
+        );
+        assert_eq!(
+            redirect_uri(&none, &host("ft.example.com"), &origin(true)),
+            "https://ft.example.com/auth/oidc/callback",
+            "a trusted proxy says the client came over https"
+        );
+        assert_eq!(
+            redirect_uri(&none, &host("a.example/x?y"), &origin(false)),
+            "http://localhost/auth/oidc/callback",
+            "a host header that is not a host is not echoed"
+        );
+    }
+
+    #[test]
+    fn only_local_paths_follow_an_organization_sign_in() {
+        assert_eq!(local_next(Some("/requests?x=1")), "/requests?x=1");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", ""] {
+            assert_eq!(local_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_next(None), "/");
     }
 }

@@ -307,7 +307,7 @@ async fn sign_in_organization(
     if token.is_empty() || header_cookie(&headers, FORM_COOKIE) != Some(token) {
         return again(StatusCode::FORBIDDEN, "sign-in-expired");
     }
-    let uri = crate::oidc::redirect_uri(&state, &headers, &origin);
+    let uri = crate::oidc::redirect_uri(&state.config, &headers, &origin);
     match crate::oidc::begin(
         &state,
         &crate::oidc::Target::Email(email.clone()),
