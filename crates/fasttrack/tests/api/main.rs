@@ -18,6 +18,7 @@ mod plans;
 mod proxies;
 mod relationships;
 mod requests;
+mod schemathesis;
 mod security;
 mod site;
 mod validation;
