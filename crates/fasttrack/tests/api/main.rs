@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod authorization;
 mod config;
+mod endpoint_matrix;
 mod engagements;
 mod health;
 mod hostile;
