@@ -15,6 +15,9 @@ pub enum StoreError {
     /// Stored data that no longer parses: a bug or tampering, never the caller's fault.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// Text the database cannot hold (PostgreSQL refuses NUL characters); the caller's fault.
+    #[error("{0}")]
+    Unstorable(String),
     #[error(transparent)]
     Database(sqlx::Error),
     #[error(transparent)]
@@ -35,6 +38,10 @@ impl From<sqlx::Error> for StoreError {
                     message: format!("{field} is already in use"),
                     field,
                 };
+            }
+            // 22021 character_not_in_repertoire, 22P05 untranslatable_character: a NUL in text.
+            if matches!(db.code().as_deref(), Some("22021") | Some("22P05")) {
+                return StoreError::Unstorable("text must not contain NUL characters".to_string());
             }
             if db.is_foreign_key_violation() {
                 return StoreError::Dangling {

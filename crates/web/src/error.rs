@@ -73,6 +73,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { field, message } => ApiError::Conflict { field, message },
+            StoreError::Unstorable(m) => ApiError::Malformed(m),
             StoreError::Dangling { field } => ApiError::Invalid(Invalid::one(
                 field,
                 "refers to something that does not exist",

@@ -57,6 +57,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::Malformed("the body is not valid UTF-8".into()));
     }
+    if has_escaped_nul(bytes) {
+        // PostgreSQL cannot store it, SQLite would: refuse it the same way on both.
+        return Err(ApiError::Malformed(
+            "the body must not contain NUL characters (\\u0000)".into(),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match result {
@@ -89,6 +95,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
+/// Whether a JSON text holds the escape `\u0000` (a raw NUL is invalid JSON already).
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            // Skip the escaped character, so that `\\u0000` (a backslash, then text) is not one.
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 fn clean_serde_message(m: &str) -> String {
     // serde appends " at line 1 column 42", which means nothing next to a field name.
     match m.find(" at line ") {
@@ -110,6 +133,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
 /// Parses a query string; a parameter of the wrong shape is 422 naming it.
 pub fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    if let Some((k, _)) =
+        form_urlencoded::parse(q.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(ApiError::Invalid(Invalid::one(
+            k.replace('\0', ""),
+            "must not contain NUL characters",
+        )));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -171,6 +171,18 @@ pub async fn problem_errors(req: Request, next: Next) -> Response {
     out
 }
 
+/// Refuses a request whose path or query holds an encoded NUL (`%00`): no page or identifier
+/// has one, and PostgreSQL could not compare against it (it would be a 500 there, not here).
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00");
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return ApiError::Malformed("the address must not contain NUL characters (%00)".into())
+            .into_response();
+    }
+    next.run(req).await
+}
+
 /// Whether `csp` lets any page frame this one.
 fn frameable(csp: &str) -> bool {
     csp.split(';')

@@ -90,6 +90,7 @@ pub fn app(state: AppState) -> Router {
             proxy::secure_cookies,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(hardening::refuse_nul))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(state.config.request_timeout_seconds.max(1)),

@@ -515,9 +515,9 @@ pub async fn serve_metrics(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, metrics_router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The same accept loop as the main listener, so a slow client cannot hold it open either.
+    let header_timeout = std::time::Duration::from_secs(state.config.header_timeout_seconds.max(1));
+    crate::hardening::serve_app(listener, metrics_router(state), header_timeout, shutdown).await
 }
 
 #[cfg(test)]

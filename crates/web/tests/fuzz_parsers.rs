@@ -215,7 +215,8 @@ fn redirects_after_sign_in_never_leave_the_site() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, max_shrink_iters: 2000, ..ProptestConfig::default() })]
+    // 256 cases per property unless PROPTEST_CASES says otherwise (ProptestConfig::default reads it).
+    #![proptest_config(ProptestConfig { max_shrink_iters: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn ics_import_refuses_garbage_cleanly(input in prop_oneof![bytes(), mutated(ICS.as_bytes().to_vec())]) {

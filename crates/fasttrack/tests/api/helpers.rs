@@ -255,20 +255,7 @@ pub async fn spawn_app_configured(
     metrics_listen: Option<&str>,
     worker: WorkerConfig,
 ) -> Option<TestApp> {
-    let url = match db {
-        Db::Sqlite => {
-            let path =
-                std::env::temp_dir().join(format!("fasttrack-test-{}.db", uuid::Uuid::new_v4()));
-            format!("sqlite://{}", path.display())
-        }
-        Db::Postgres => {
-            let Ok(server) = std::env::var("FASTTRACK_TEST_POSTGRES") else {
-                eprintln!("FASTTRACK_TEST_POSTGRES is not set: PostgreSQL scenario not run");
-                return None;
-            };
-            Some(fresh_postgres(&server).await)?
-        }
-    };
+    let url = database_url(db).await?;
     let running = fasttrack::start_with_metrics(&url, "127.0.0.1:0", metrics_listen, web, worker)
         .await
         .expect("start server");
@@ -281,6 +268,24 @@ pub async fn spawn_app_configured(
         store,
         database_url: url,
     })
+}
+
+/// The URL of a fresh, empty database; `None` when PostgreSQL is asked for but not configured.
+pub async fn database_url(db: Db) -> Option<String> {
+    match db {
+        Db::Sqlite => {
+            let path =
+                std::env::temp_dir().join(format!("fasttrack-test-{}.db", uuid::Uuid::new_v4()));
+            Some(format!("sqlite://{}", path.display()))
+        }
+        Db::Postgres => {
+            let Ok(server) = std::env::var("FASTTRACK_TEST_POSTGRES") else {
+                eprintln!("FASTTRACK_TEST_POSTGRES is not set: PostgreSQL scenario not run");
+                return None;
+            };
+            Some(fresh_postgres(&server).await)
+        }
+    }
 }
 
 /// Creates an empty database on the PostgreSQL server and returns its URL.

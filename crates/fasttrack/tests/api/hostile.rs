@@ -138,6 +138,17 @@ async fn deeply_nested_json_and_invalid_utf8_are_refused_400(app: &TestApp) {
     let r = customer.get("/api/v1/users?org_id=%FF%FE").await;
     assert!(r.status.is_client_error(), "{:?}", r.status);
     assert!(r.content_type.starts_with("application/problem+json"));
+    // NUL characters: PostgreSQL cannot store or compare them, so both stores refuse them as 400.
+    let admin = app.sign_in(&email("programme_admin")).await;
+    assert_problem(&admin.get("/api/v1/audit?tenant_org_id=a%00b").await, 400);
+    assert_problem(&admin.get("/api/v1/organizations/a%00b").await, 400);
+    let r = admin
+        .post(
+            "/api/v1/services",
+            json!({"id": "nul", "name": "a\u{0}b", "category": "Core", "description": ""}),
+        )
+        .await;
+    assert_problem(&r, 400);
     // An Authorization header that is not text is simply not a credential.
     let r = app
         .anonymous()

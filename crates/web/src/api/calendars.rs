@@ -135,6 +135,9 @@ pub(crate) async fn save(
 pub fn parse_holiday_import(body: &[u8]) -> ApiResult<Vec<(jiff::civil::Date, String)>> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Invalid::one("body", "the calendar is not UTF-8 text"))?;
+    if text.contains('\0') {
+        return Err(Invalid::one("body", "the calendar must not contain NUL characters").into());
+    }
     let parsed = parse_holidays_ics(text).map_err(Invalid::from)?;
     if parsed.is_empty() {
         return Err(Invalid::one("body", "the calendar holds no events").into());

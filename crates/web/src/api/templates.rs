@@ -83,6 +83,12 @@ pub fn parse_template_set(text: &[u8], format: TemplateFormat) -> ApiResult<Temp
             })?
         }
     };
+    // YAML writes a NUL as "\0"; PostgreSQL cannot store one, so neither store takes it.
+    if serde_json::to_string(&set).is_ok_and(|j| j.contains("\\u0000")) {
+        return Err(ApiError::Malformed(
+            "the template set must not contain NUL characters".into(),
+        ));
+    }
     set.validate()?;
     Ok(set)
 }

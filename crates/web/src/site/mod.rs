@@ -306,11 +306,19 @@ pub fn rule_html(ctx: &Ctx, v: &RuleViolation) -> String {
 pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
-    /// Parses an `application/x-www-form-urlencoded` body.
+    /// Parses an `application/x-www-form-urlencoded` body. NUL characters (no browser sends
+    /// them, and PostgreSQL cannot store them) become U+FFFD, as bytes that are not UTF-8 do.
     pub fn parse(body: &[u8]) -> FormData {
+        let clean = |s: std::borrow::Cow<'_, str>| {
+            if s.contains('\0') {
+                s.replace('\0', "\u{FFFD}")
+            } else {
+                s.into_owned()
+            }
+        };
         FormData(
             form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| (clean(k), clean(v)))
                 .collect(),
         )
     }
