@@ -241,6 +241,20 @@ impl Store {
         }
     }
 
+    /// Accepted requests not linked to an engagement: acceptances interrupted between their
+    /// transition and their engagement step (a crash), which the server completes at start.
+    #[tracing::instrument(name = "Finding acceptances without their engagement", skip_all)]
+    pub async fn accepted_without_engagement(&self) -> Result<Vec<String>, StoreError> {
+        Ok(read!(self, |p| sqlx::query_scalar(
+            "SELECT r.id FROM requests r
+             WHERE r.state = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM engagement_requests er WHERE er.request_id = r.id)
+             ORDER BY r.id"
+        )
+        .fetch_all(p)
+        .await?))
+    }
+
     /// The engagement a request opened or extended, if any.
     #[tracing::instrument(name = "Finding a request's engagement", skip_all)]
     pub async fn engagement_of_request(

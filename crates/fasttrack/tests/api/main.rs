@@ -3,9 +3,11 @@
 //! `FASTTRACK_TEST_POSTGRES` holds a server URL (for example `postgres://postgres@127.0.0.1:5432/test`).
 
 mod helpers;
+mod smtp;
 
 mod accounts;
 mod authorization;
+mod backup;
 mod config;
 mod engagements;
 mod health;
