@@ -734,8 +734,15 @@ impl Store {
             at: Timestamp::now().as_second(),
             ..AuditCtx::default()
         };
-        self.replace_template_set(&default, &ctx, "templates.seed")
-            .await?;
+        match self
+            .replace_template_set(&default, &ctx, "templates.seed")
+            .await
+        {
+            // Concurrent first uses (other requests, other processes on PostgreSQL) seed at
+            // once: the losers' inserts collide with the winner's rows, which are what we want.
+            Ok(()) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
         Ok(self.get_template_set().await?.unwrap_or(default))
     }
 
