@@ -17,6 +17,7 @@ mod metrics;
 mod organizations;
 mod plans;
 mod proxies;
+mod recovery;
 mod relationships;
 mod requests;
 mod site;
