@@ -1,4 +1,5 @@
-//! The command line: `serve`, `config`, `migrate`, `demo` and `user`, each with `--help`.
+//! The command line: `serve`, `config`, `migrate`, `demo`, `export`, `import` and `user`, each
+//! with `--help`.
 
 use std::path::PathBuf;
 
@@ -73,6 +74,11 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Write the whole database as a versioned JSON backup (a consistent snapshot; the server may
+    /// keep running).
+    Export(crate::backup_cli::ExportArgs),
+    /// Restore a backup made by `export` into an empty database (SQLite or PostgreSQL).
+    Import(crate::backup_cli::ImportArgs),
     /// Book meetings: `--backlog` gives every accepted request without one its first meeting.
     Schedule(crate::schedule_cli::ScheduleArgs),
     /// Export or import the recommended plan's templates (JSON).
@@ -237,6 +243,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::Export(mut args) => {
+            args.db.database_url = db_url(args.db.clone())?;
+            crate::backup_cli::export(args).await
+        }
+        Command::Import(mut args) => {
+            args.db.database_url = db_url(args.db.clone())?;
+            crate::backup_cli::import(args).await
+        }
         Command::Schedule(mut args) => {
             args.db.database_url = db_url(args.db.clone())?;
             crate::schedule_cli::run(args).await
@@ -292,6 +306,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         crate::demo::print_credentials(&creds);
     }
     let state = fasttrack_web::AppState::new(store.clone(), settings.web_config());
+    crate::recover_interrupted_work(&state);
     let listen = &settings.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

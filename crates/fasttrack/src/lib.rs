@@ -2,6 +2,7 @@
 //! The tests start the real server and its worker through [`start`].
 #![forbid(unsafe_code)]
 
+pub mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -48,6 +49,20 @@ impl Running {
     }
 }
 
+/// Completes, in the background, work a crash interrupted between two of its transactions:
+/// acceptances whose engagement step did not run. Every process may run it at start: the step is
+/// idempotent per request.
+pub fn recover_interrupted_work(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        match fasttrack_web::api::requests::complete_interrupted_acceptances(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(requests = n, "completed acceptances a crash interrupted"),
+            Err(e) => tracing::warn!(error = %e, "could not look for interrupted acceptances"),
+        }
+    });
+}
+
 /// Opens the database, then serves on `listen` (port 0 picks a free one) and runs the job
 /// worker, until [`Running::stop`].
 pub async fn start(
@@ -72,6 +87,7 @@ pub async fn start_with_metrics(
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store = Store::connect(database_url).await?;
     let state = AppState::new(store, config);
+    recover_interrupted_work(&state);
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (metrics_addr, metrics) = match metrics_listen {

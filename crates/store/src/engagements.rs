@@ -241,6 +241,20 @@ impl Store {
         }
     }
 
+    /// Accepted requests not linked to an engagement: acceptances interrupted between their
+    /// transition and their engagement step (a crash), which the server completes at start.
+    #[tracing::instrument(name = "Finding acceptances without their engagement", skip_all)]
+    pub async fn accepted_without_engagement(&self) -> Result<Vec<String>, StoreError> {
+        Ok(read!(self, |p| sqlx::query_scalar(
+            "SELECT r.id FROM requests r
+             WHERE r.state = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM engagement_requests er WHERE er.request_id = r.id)
+             ORDER BY r.id"
+        )
+        .fetch_all(p)
+        .await?))
+    }
+
     /// The engagement a request opened or extended, if any.
     #[tracing::instrument(name = "Finding a request's engagement", skip_all)]
     pub async fn engagement_of_request(
@@ -720,8 +734,15 @@ impl Store {
             at: Timestamp::now().as_second(),
             ..AuditCtx::default()
         };
-        self.replace_template_set(&default, &ctx, "templates.seed")
-            .await?;
+        match self
+            .replace_template_set(&default, &ctx, "templates.seed")
+            .await
+        {
+            // Concurrent first uses (other requests, other processes on PostgreSQL) seed at
+            // once: the losers' inserts collide with the winner's rows, which are what we want.
+            Ok(()) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
         Ok(self.get_template_set().await?.unwrap_or(default))
     }
 

@@ -34,6 +34,7 @@ impl From<sqlx::Error> for StoreError {
             let text = format!("{msg} {constraint}");
             if db.is_unique_violation() {
                 let field = guess_field(&text);
+                tracing::debug!(constraint = %constraint, message = %msg, "unique violation");
                 return StoreError::Conflict {
                     message: format!("{field} is already in use"),
                     field,

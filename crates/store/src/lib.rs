@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+pub mod backup;
 mod calendars;
 mod catalogue;
 mod engagements;
@@ -26,6 +27,7 @@ mod webhooks;
 mod widget;
 
 pub use audit::{AuditCtx, AuditFilter};
+pub use backup::{Backup, BackupError};
 pub use calendars::{
     parse_working_hours, region_calendar, SchedulingData, SlaSettings, StaffRow, TimeOff,
 };

@@ -25,7 +25,7 @@ fn request_body(kinds: &[&str], services: &[&str]) -> Value {
 
 /// Files a request as the customer, accepts it as the manager and returns the tenant's engagement
 /// (opened by the accept hook, or explicitly while the hook is not wired).
-async fn accept_and_open(app: &TestApp, kinds: &[&str], services: &[&str]) -> Value {
+pub(crate) async fn accept_and_open(app: &TestApp, kinds: &[&str], services: &[&str]) -> Value {
     let customer = app.sign_in(&email("customer")).await;
     let staff = app.sign_in(&email("fasttrack_manager")).await;
     let r = customer
@@ -91,7 +91,7 @@ fn task<'a>(e: &'a Value, key: &str) -> &'a Value {
 }
 
 /// The first task of `track_prefix` in `phase` owned by the customer and changing the tenant.
-fn customer_task(e: &Value, track_prefix: &str, phase: &str) -> String {
+pub(crate) fn customer_task(e: &Value, track_prefix: &str, phase: &str) -> String {
     tasks(e)
         .iter()
         .find(|t| {
@@ -106,7 +106,7 @@ fn customer_task(e: &Value, track_prefix: &str, phase: &str) -> String {
         .to_string()
 }
 
-fn path(e: &Value, key: &str, op: &str) -> String {
+pub(crate) fn path(e: &Value, key: &str, op: &str) -> String {
     format!(
         "/api/v1/engagements/{}/tasks/{key}/{op}",
         e["id"].as_str().unwrap()

@@ -288,8 +288,29 @@ pub async fn database_url(db: Db) -> Option<String> {
     }
 }
 
+/// Drops a database made by [`fresh_postgres`] (nothing for other URLs).
+pub async fn drop_postgres(url: &str) {
+    use sqlx::Connection;
+    let (Some(name), Ok(server)) = (
+        url.strip_prefix("postgres")
+            .and_then(|_| url.rsplit('/').next()),
+        std::env::var("FASTTRACK_TEST_POSTGRES"),
+    ) else {
+        return;
+    };
+    let name = name.split('?').next().unwrap_or(name);
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&server).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
+        let _ = conn.close().await;
+    }
+}
+
 /// Creates an empty database on the PostgreSQL server and returns its URL.
-async fn fresh_postgres(server: &str) -> String {
+pub async fn fresh_postgres(server: &str) -> String {
     use sqlx::Connection;
     let name = format!("ft_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(server)
@@ -309,7 +330,8 @@ async fn fresh_postgres(server: &str) -> String {
     format!("{root}/{name}{query}")
 }
 
-async fn seed(store: &Store) -> Seed {
+/// Seeds a programme: a region, services, a plan, customers, a partner and a user per role.
+pub async fn seed(store: &Store) -> Seed {
     let now = jiff::Timestamp::now().as_second();
     let ctx = AuditCtx {
         at: now,

@@ -3,8 +3,6 @@
 //! across an outage of the mail server.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fasttrack::worker::WorkerConfig;
@@ -13,6 +11,7 @@ use fasttrack_store::{Job, Store};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_with, test_worker_config, Db, TestApp};
+use crate::smtp::SmtpSink;
 
 /// Runs a scenario that starts its own app on SQLite, and on PostgreSQL when configured.
 macro_rules! on_both_db {
@@ -29,106 +28,6 @@ macro_rules! on_both_db {
             }
         }
     };
-}
-
-/// An SMTP server in a subprocess on a port reserved up front (so a worker can be pointed at it
-/// before it runs), writing each message it receives as a JSON file. Killed when dropped.
-struct SmtpSink {
-    port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl SmtpSink {
-    /// Reserves a free port and a mailbox directory; the server is not started yet.
-    fn reserve() -> SmtpSink {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("fasttrack-smtp-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("mailbox directory");
-        SmtpSink {
-            port,
-            dir,
-            child: None,
-        }
-    }
-
-    /// The URL a worker sends to.
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts the server and waits (at most 20 s) until it accepts connections.
-    async fn start(&mut self) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/smtp_sink.py");
-        let child = Command::new("python3")
-            .arg(script)
-            .arg(self.port.to_string())
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("python3 runs (the SMTP tests need `python3 -m pip install aiosmtpd`)");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!("the SMTP server exited ({status}); is aiosmtpd installed?");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the SMTP server did not start within 20 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Every message received so far.
-    fn messages(&self) -> Vec<Value> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return vec![];
-        };
-        entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .filter_map(|p| std::fs::read_to_string(p).ok())
-            .filter_map(|s| serde_json::from_str(&s).ok())
-            .collect()
-    }
-
-    /// Waits (at most `limit`) until `n` messages have arrived, and returns them all.
-    async fn wait_for(&self, n: usize, limit: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + limit;
-        loop {
-            let got = self.messages();
-            if got.len() >= n || Instant::now() >= deadline {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// Test worker settings that send to `sink`.

@@ -3,9 +3,11 @@
 //! `FASTTRACK_TEST_POSTGRES` holds a server URL (for example `postgres://postgres@127.0.0.1:5432/test`).
 
 mod helpers;
+mod smtp;
 
 mod accounts;
 mod authorization;
+mod backup;
 mod config;
 mod endpoint_matrix;
 mod engagements;
@@ -18,6 +20,7 @@ mod oidc;
 mod organizations;
 mod plans;
 mod proxies;
+mod recovery;
 mod relationships;
 mod requests;
 mod schemathesis;

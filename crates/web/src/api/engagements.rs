@@ -393,6 +393,9 @@ pub(crate) async fn task_actor(
     ))
 }
 
+/// How often opening or extending an engagement is tried when concurrent changes keep winning.
+const ENGAGEMENT_ATTEMPTS: u32 = 12;
+
 /// R3, R4: opens the tenant's engagement for an accepted request, or extends its open one, from the
 /// programme's template set (seeded with the recommended plan when none is stored). Idempotent per request.
 pub async fn open_or_extend_for_request(
@@ -427,8 +430,19 @@ pub async fn open_or_extend_for_request(
     let plan = plan_from(&templates, &kinds, &service_refs, today)?;
     let current = subscription_current(state, &org.id, now).await?;
     let ctx = audit_ctx(state, caller, &grant);
-    // Two attempts: a concurrent accept for the same tenant may open the engagement first.
-    for _ in 0..2 {
+    // Concurrent accepts for the same tenant race for its one open engagement (an optimistic
+    // version): the loser reads it again and retries, after a short, growing, jittered pause.
+    for attempt in 0..ENGAGEMENT_ATTEMPTS {
+        if attempt > 0 {
+            let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 20;
+            tokio::time::sleep(std::time::Duration::from_millis(
+                5 * u64::from(attempt) + jitter,
+            ))
+            .await;
+            if let Some(id) = state.store.engagement_of_request(&request.id).await? {
+                return Ok(state.store.get_engagement(&id).await?);
+            }
+        }
         let existing = state.store.open_engagement_of(&org.id).await?;
         let (id, expected, mut engagement, stored_deviations, action, row_state, paused_at) =
             match existing {

@@ -666,6 +666,16 @@ pub(crate) async fn accept(
         Err(e) => return Err(e.into()),
     };
     let name = manager.name.clone();
+    // An acceptance whose transition committed but whose engagement step did not (the process
+    // died in between, or the step lost a race and answered 409) is completed by accepting again.
+    let current = state.store.get_request(&id).await?;
+    if current.state == RequestState::Accepted.as_str()
+        && state.store.engagement_of_request(&id).await?.is_none()
+    {
+        load(&state, &caller, &id, Action::Update).await?;
+        complete_acceptance(&state, &current, &caller).await?;
+        return Ok(Json(RequestDoc::from_row(current)));
+    }
     let doc = change(
         &state,
         &caller,
@@ -686,12 +696,40 @@ pub(crate) async fn accept(
         },
     )
     .await?;
-    // R3-R5: accepting opens the tenant's engagement (or extends the open one) from the template.
     let saved = state.store.get_request(&id).await?;
-    super::engagements::open_or_extend_for_request(&state, &saved, &caller).await?;
-    // R10: the engagement's first meetings are proposed at once, for the customer to confirm.
-    super::plans::propose_after_accept(&state, &saved, &caller).await;
+    complete_acceptance(&state, &saved, &caller).await?;
     Ok(Json(doc))
+}
+
+/// The steps after an acceptance's transition: R3-R5, the tenant's engagement is opened (or its
+/// open one extended) from the template; R10, its first meetings are proposed at once for the
+/// customer to confirm. Idempotent: a request already linked to its engagement is left as it is.
+async fn complete_acceptance(state: &AppState, saved: &Request, caller: &Caller) -> ApiResult<()> {
+    super::engagements::open_or_extend_for_request(state, saved, caller).await?;
+    super::plans::propose_after_accept(state, saved, caller).await;
+    Ok(())
+}
+
+/// Completes the acceptances a crash interrupted: accepted requests not yet linked to an
+/// engagement get it (and their meeting plan), acting as the manager the acceptance assigned.
+/// Run at start; returns how many were completed.
+pub async fn complete_interrupted_acceptances(state: &AppState) -> Result<usize, ApiError> {
+    let mut done = 0;
+    for id in state.store.accepted_without_engagement().await? {
+        let r = state.store.get_request(&id).await?;
+        let Some(manager_id) = r.manager_id.clone() else {
+            continue;
+        };
+        let manager = state.store.get_user(&manager_id).await?;
+        let caller = Caller::from_user(manager, None)?;
+        match complete_acceptance(state, &r, &caller).await {
+            Ok(()) => done += 1,
+            Err(e) => {
+                tracing::warn!(request = %id, error = %e, "could not complete an interrupted acceptance")
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// Staff decline a request, with a reason the requester reads.
