@@ -75,6 +75,9 @@ pub enum Command {
     },
     /// Book meetings: `--backlog` gives every accepted request without one its first meeting.
     Schedule(crate::schedule_cli::ScheduleArgs),
+    /// Load the load benchmark's large synthetic programme into an empty database (BENCHMARKS.md).
+    #[command(hide = true)]
+    BenchSeed(crate::bench_seed::BenchSeedArgs),
     /// Export or import the recommended plan's templates (JSON).
     Templates {
         #[command(subcommand)]
@@ -236,6 +239,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::demo::print_credentials(&creds);
             store.close().await;
             Ok(())
+        }
+        Command::BenchSeed(mut args) => {
+            args.db.database_url = db_url(args.db.clone())?;
+            crate::bench_seed::run(args).await
         }
         Command::Schedule(mut args) => {
             args.db.database_url = db_url(args.db.clone())?;

@@ -2,6 +2,7 @@
 //! The tests start the real server and its worker through [`start`].
 #![forbid(unsafe_code)]
 
+pub mod bench_seed;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod bulk;
 mod calendars;
 mod catalogue;
 mod engagements;
@@ -25,6 +26,7 @@ mod webhooks;
 mod widget;
 
 pub use audit::{AuditCtx, AuditFilter};
+pub use bulk::{BulkPartner, BulkStaff, BulkTenant};
 pub use calendars::{
     parse_working_hours, region_calendar, SchedulingData, SlaSettings, StaffRow, TimeOff,
 };
