@@ -11,6 +11,7 @@ mod calendars;
 mod catalogue;
 mod engagements;
 mod error;
+mod group_commit;
 pub mod jobs;
 mod meetings;
 mod metrics;
@@ -72,6 +73,8 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite only: request intake's group commit (see `group_commit`).
+    intake: Option<group_commit::IntakeWriter>,
 }
 
 impl std::fmt::Debug for Store {
@@ -140,6 +143,7 @@ impl Store {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Store {
                 pool: Pool::Postgres(pool),
+                intake: None,
             }
         } else {
             let path = url
@@ -165,10 +169,16 @@ impl Store {
                 .connect_with(opts.read_only(true))
                 .await?;
             Store {
+                intake: Some(group_commit::IntakeWriter::start(write.clone())),
                 pool: Pool::Sqlite { read, write },
             }
         };
         Ok(store)
+    }
+
+    /// The group-commit writer request intake goes through, on SQLite.
+    pub(crate) fn intake_writer(&self) -> Option<&group_commit::IntakeWriter> {
+        self.intake.as_ref()
     }
 
     /// The backend this store runs on.
