@@ -81,6 +81,9 @@ pub enum Command {
     Import(crate::backup_cli::ImportArgs),
     /// Book meetings: `--backlog` gives every accepted request without one its first meeting.
     Schedule(crate::schedule_cli::ScheduleArgs),
+    /// Load the load benchmark's large synthetic programme into an empty database (BENCHMARKS.md).
+    #[command(hide = true)]
+    BenchSeed(crate::bench_seed::BenchSeedArgs),
     /// Export or import the recommended plan's templates (JSON).
     Templates {
         #[command(subcommand)]
@@ -250,6 +253,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(mut args) => {
             args.db.database_url = db_url(args.db.clone())?;
             crate::backup_cli::import(args).await
+        }
+        Command::BenchSeed(mut args) => {
+            args.db.database_url = db_url(args.db.clone())?;
+            crate::bench_seed::run(args).await
         }
         Command::Schedule(mut args) => {
             args.db.database_url = db_url(args.db.clone())?;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backup_cli;
+pub mod bench_seed;
 pub mod cli;
 pub mod config;
 pub mod demo;

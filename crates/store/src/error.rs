@@ -20,6 +20,9 @@ pub enum StoreError {
     Unstorable(String),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// A write batched with others (group commit) did not reach the disk.
+    #[error("batched write failed: {0}")]
+    Batch(String),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -7,10 +7,12 @@
 
 mod audit;
 pub mod backup;
+mod bulk;
 mod calendars;
 mod catalogue;
 mod engagements;
 mod error;
+mod group_commit;
 pub mod jobs;
 mod meetings;
 mod metrics;
@@ -28,6 +30,7 @@ mod widget;
 
 pub use audit::{AuditCtx, AuditFilter};
 pub use backup::{Backup, BackupError};
+pub use bulk::{BulkPartner, BulkStaff, BulkTenant};
 pub use calendars::{
     parse_working_hours, region_calendar, SchedulingData, SlaSettings, StaffRow, TimeOff,
 };
@@ -74,6 +77,8 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite only: request intake's group commit (see `group_commit`).
+    intake: Option<group_commit::IntakeWriter>,
 }
 
 impl std::fmt::Debug for Store {
@@ -142,6 +147,7 @@ impl Store {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Store {
                 pool: Pool::Postgres(pool),
+                intake: None,
             }
         } else {
             let path = url
@@ -167,10 +173,16 @@ impl Store {
                 .connect_with(opts.read_only(true))
                 .await?;
             Store {
+                intake: Some(group_commit::IntakeWriter::start(write.clone())),
                 pool: Pool::Sqlite { read, write },
             }
         };
         Ok(store)
+    }
+
+    /// The group-commit writer request intake goes through, on SQLite.
+    pub(crate) fn intake_writer(&self) -> Option<&group_commit::IntakeWriter> {
+        self.intake.as_ref()
     }
 
     /// The backend this store runs on.

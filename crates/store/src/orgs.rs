@@ -117,16 +117,39 @@ impl Store {
             .visible_to_partner
             .clone()
             .map_or((None, None), |(p, n)| (Some(p), Some(n)));
+        // A partner sees only its own customers (R9): a few hundred at most, so the search starts
+        // from its relationships and filters them, instead of matching across every tenant and
+        // intersecting — that would grow with the whole programme (BENCHMARKS.md).
+        let (from_sql, search_sql, search_arg) = match (&partner, &q, short) {
+            (Some(_), Some(q), false) => (
+                "(SELECT DISTINCT customer_org_id AS cid FROM relationships
+                   WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5) AS mine
+                 JOIN organizations ON organizations.id = mine.cid",
+                "AND lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')) LIKE $3 ESCAPE '\\'",
+                Some(format!("%{}%", escape_like(q))),
+            ),
+            (Some(_), _, _) => (
+                "(SELECT DISTINCT customer_org_id AS cid FROM relationships
+                   WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5) AS mine
+                 JOIN organizations ON organizations.id = mine.cid",
+                search_sql,
+                search_arg,
+            ),
+            (None, _, _) => (
+                "organizations WHERE ($4 IS NULL OR $5 IS NULL OR 1 = 1)",
+                search_sql,
+                search_arg,
+            ),
+        };
         let sql = format!(
-            "SELECT {COLUMNS} FROM organizations
-             WHERE ($1 IS NULL OR kind = $1)
+            "SELECT {COLUMNS} FROM {from_sql}
+             {where_kw} ($1 IS NULL OR kind = $1)
                AND ($2 IS NULL OR region_id = $2)
                AND (CAST($3 AS TEXT) IS NULL OR 1 = 1) {search_sql}
-               AND ($4 IS NULL OR id IN (SELECT customer_org_id FROM relationships
-                                          WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5))
                AND ($6 IS NULL OR id = $6)
                AND ($7 IS NULL OR id > $7)
-             ORDER BY id LIMIT $8"
+             ORDER BY id LIMIT $8",
+            where_kw = if partner.is_some() { "WHERE" } else { "AND" },
         );
         let rows: Vec<Organization> =
             read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))

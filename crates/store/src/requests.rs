@@ -92,6 +92,70 @@ const COLUMNS: &str = "id, org_id, filed_by, filed_by_org_id, channel, kinds, se
     preferred_windows, description, migration, migration_level, state, state_reason, manager_id, awaiting_requester,
     first_response_at, created_at, updated_at";
 
+/// The rows a new request writes: the request, its first history entry, the audit record and
+/// its jobs. One body for the transaction of either backend and for SQLite's group commit.
+macro_rules! insert_request {
+    ($tx:expr, $r:expr, $jobs:expr, $ctx:expr) => {{
+        let (r, jobs, ctx) = ($r, $jobs, $ctx);
+        sqlx::query(
+            "INSERT INTO requests (id, org_id, filed_by, filed_by_org_id, channel, kinds, services, contact, language,
+                time_zone, preferred_windows, description, migration, migration_level, state, state_reason, manager_id,
+                awaiting_requester, first_response_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, FALSE, NULL, $16, $16)",
+        )
+        .bind(&r.id)
+        .bind(&r.org_id)
+        .bind(&r.filed_by)
+        .bind(&r.filed_by_org_id)
+        .bind(&r.channel)
+        .bind(&r.kinds)
+        .bind(&r.services)
+        .bind(&r.contact)
+        .bind(&r.language)
+        .bind(&r.time_zone)
+        .bind(&r.preferred_windows)
+        .bind(&r.description)
+        .bind(r.migration.clone())
+        .bind(r.migration_level.clone())
+        .bind(&r.state)
+        .bind(ctx.at)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO request_events (id, request_id, at, actor_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+        )
+        .bind(new_id())
+        .bind(&r.id)
+        .bind(ctx.at)
+        .bind(ctx.actor_user_id.clone())
+        .bind(&r.state)
+        .bind(format!("filed via {}", r.channel))
+        .execute(&mut *$tx)
+        .await?;
+        audit!(
+            $tx,
+            ctx,
+            Some(r.org_id.clone()),
+            "request.create",
+            "request",
+            r.id.clone(),
+            json!({"channel": r.channel, "kinds": r.kinds, "services": r.services, "language": r.language,
+                   "filed_by": r.filed_by, "filed_by_org_id": r.filed_by_org_id})
+        );
+        for m in jobs {
+            enqueue!(
+                $tx,
+                m.kind.clone(),
+                Some(m.dedupe_key.clone()),
+                m.payload.clone(),
+                ctx.at,
+                ctx.at
+            );
+        }
+    }};
+}
+pub(crate) use insert_request;
+
 impl Store {
     /// Records a new request, its first history entry, the audit record and its mails, atomically.
     #[tracing::instrument(name = "Filing a request", skip_all)]
@@ -101,64 +165,16 @@ impl Store {
         jobs: &[JobSpec],
         ctx: &AuditCtx,
     ) -> Result<Request, StoreError> {
-        write_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO requests (id, org_id, filed_by, filed_by_org_id, channel, kinds, services, contact, language,
-                    time_zone, preferred_windows, description, migration, migration_level, state, state_reason, manager_id,
-                    awaiting_requester, first_response_at, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, FALSE, NULL, $16, $16)",
-            )
-            .bind(&r.id)
-            .bind(&r.org_id)
-            .bind(&r.filed_by)
-            .bind(&r.filed_by_org_id)
-            .bind(&r.channel)
-            .bind(&r.kinds)
-            .bind(&r.services)
-            .bind(&r.contact)
-            .bind(&r.language)
-            .bind(&r.time_zone)
-            .bind(&r.preferred_windows)
-            .bind(&r.description)
-            .bind(r.migration.clone())
-            .bind(r.migration_level.clone())
-            .bind(&r.state)
-            .bind(ctx.at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO request_events (id, request_id, at, actor_id, from_state, to_state, note) VALUES ($1, $2, $3, $4, NULL, $5, $6)",
-            )
-            .bind(new_id())
-            .bind(&r.id)
-            .bind(ctx.at)
-            .bind(ctx.actor_user_id.clone())
-            .bind(&r.state)
-            .bind(format!("filed via {}", r.channel))
-            .execute(&mut *tx)
-            .await?;
-            audit!(
-                tx,
-                ctx,
-                Some(r.org_id.clone()),
-                "request.create",
-                "request",
-                r.id.clone(),
-                json!({"channel": r.channel, "kinds": r.kinds, "services": r.services, "language": r.language,
-                       "filed_by": r.filed_by, "filed_by_org_id": r.filed_by_org_id})
-            );
-            for m in jobs {
-                enqueue!(
-                    tx,
-                    m.kind.clone(),
-                    Some(m.dedupe_key.clone()),
-                    m.payload.clone(),
-                    ctx.at,
-                    ctx.at
-                );
-            }
-            Ok(())
-        })?;
+        if let Some(writer) = self.intake_writer() {
+            // SQLite: committed with the other filings waiting at this moment, in one fsync;
+            // acknowledged only once that commit is on disk.
+            writer.file(r.clone(), jobs.to_vec(), ctx.clone()).await?;
+        } else {
+            write_tx!(self, |tx| {
+                insert_request!(tx, r, jobs, ctx);
+                Ok(())
+            })?;
+        }
         self.get_request(&r.id).await
     }
 

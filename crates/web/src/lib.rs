@@ -53,6 +53,12 @@ async fn healthz(State(state): State<AppState>) -> axum::response::Response {
     }
 }
 
+/// The benchmark's ceiling: the full middleware stack and nothing behind it (BENCHMARKS.md).
+#[cfg(feature = "bench")]
+async fn bench_noop() -> &'static str {
+    "ok"
+}
+
 async fn not_found() -> ApiError {
     ApiError::NotFound
 }
@@ -65,7 +71,10 @@ async fn method_not_allowed() -> ApiError {
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let openapi_json = openapi_document(&openapi);
-    Router::new()
+    let router = Router::new();
+    #[cfg(feature = "bench")]
+    let router = router.route("/bench/noop", get(bench_noop));
+    router
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::main_listener_scrape))
         .route(

@@ -479,3 +479,63 @@ async fn r9_partner_sees_a_customers_services_and_their_onboarding_state(app: &T
     );
 }
 on_both!(r9_partner_sees_a_customers_services_and_their_onboarding_state);
+
+/// Many filings at once (SQLite commits them in groups): every acknowledged one is stored with
+/// its history and its mail, and one that cannot be written fails alone.
+async fn concurrent_filings_are_each_acknowledged_only_once_stored(app: &TestApp) {
+    let customer = app.sign_in(&email("customer")).await;
+    let filed: Vec<crate::helpers::Res> = futures_util::future::join_all(
+        (0..40)
+            .map(|i| {
+                let customer = &customer;
+                async move {
+                    let mut b = body(&["mail"]);
+                    b["description"] = json!(format!("Concurrent filing {i}"));
+                    customer.post("/api/v1/requests", b).await
+                }
+            })
+            .collect(),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for r in &filed {
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        let stored = app.store.get_request(id).await.unwrap();
+        assert!(stored.description.starts_with("Concurrent filing"));
+        assert_eq!(app.store.request_events(id).await.unwrap().len(), 1);
+    }
+
+    // The same id twice in one burst: the second is refused, the others are stored.
+    let template = app.store.get_request(&ids[0]).await.unwrap();
+    let ctx = fasttrack_store::AuditCtx {
+        at: template.created_at,
+        ..Default::default()
+    };
+    let mut rows: Vec<fasttrack_store::Request> = (0..6)
+        .map(|_| fasttrack_store::Request {
+            id: fasttrack_store::new_id(),
+            ..template.clone()
+        })
+        .collect();
+    rows[3].id = ids[0].clone();
+    let outcomes = futures_util::future::join_all(
+        rows.iter()
+            .map(|r| app.store.create_request(r, &[], &ctx))
+            .collect(),
+    )
+    .await;
+    for (i, o) in outcomes.iter().enumerate() {
+        if i == 3 {
+            assert!(
+                matches!(o, Err(fasttrack_store::StoreError::Conflict { .. })),
+                "{o:?}"
+            );
+        } else {
+            assert_eq!(o.as_ref().unwrap().id, rows[i].id);
+        }
+    }
+}
+on_both!(concurrent_filings_are_each_acknowledged_only_once_stored);
