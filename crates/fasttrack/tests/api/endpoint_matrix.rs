@@ -91,6 +91,11 @@ const ROWS: &[Row] = &[
     ("GET", "/api/v1/organizations/{id}/services", "/api/v1/organizations/{cust_a}/services", None, "UAHAAAAA"),
     ("GET", "/api/v1/organizations/{id}/widget-tokens", "/api/v1/organizations/{cust_a}/widget-tokens", None, "UAHFFFFA"),
     ("POST", "/api/v1/organizations/{id}/widget-tokens", "/api/v1/organizations/{cust_a}/widget-tokens", Some(r#"{"name":"m","allowed_origins":["https://admin.example"]}"#), "UAHFFFFA"),
+    // Sign-in provider (OIDC): the organization's own admin and programme admins; staff 403.
+    // Tenant A has no provider: those who may see it get 404 too, staff 403, others 404.
+    ("GET", "/api/v1/organizations/{id}/sign-in-provider", "/api/v1/organizations/{cust_a}/sign-in-provider", None, "UHHHFFFH"),
+    ("PUT", "/api/v1/organizations/{id}/sign-in-provider", "/api/v1/organizations/{cust_a}/sign-in-provider", Some("{}"), "UAHHFFFA"),
+    ("DELETE", "/api/v1/organizations/{id}/sign-in-provider", "/api/v1/organizations/{cust_a}/sign-in-provider", None, "UHHHFFFH"),
     ("DELETE", "/api/v1/organizations/{id}/widget-tokens/{token_id}", "/api/v1/organizations/{cust_a}/widget-tokens/missing", None, "UHHFFFFH"),
     ("GET", "/api/v1/plans", "/api/v1/plans", None, "UAAAAAAA"),
     ("POST", "/api/v1/plans", "/api/v1/plans", Some("{}"), "UAAAAAAA"),
@@ -163,6 +168,8 @@ const ROWS: &[Row] = &[
     ("GET", "/widget/form", "/widget/form?token=missing", None, "UUUUUUUU"),
     ("OPTIONS", "/api/v1/widget/requests", "/api/v1/widget/requests", None, "AAAAAAAA"),
     ("GET", "/assets/site.css", "/assets/site.css", None, "AAAAAAAA"),
+    // Compiled only into the load benchmark's build (feature `bench`): absent here.
+    ("GET", "/bench/noop", "/bench/noop", None, "HHHHHHHH"),
     ("GET", "/assets/site.js", "/assets/site.js", None, "AAAAAAAA"),
     // --- the pages (every route of the site's router) ---
     ("GET", "/", "/", None, "SAAAAAAA"),
@@ -171,6 +178,11 @@ const ROWS: &[Row] = &[
     // Forms without their CSRF token are refused (403 page) for everyone.
     ("POST", "/sign-in", "/sign-in", Some("email=x"), "FFFFFFFF"),
     ("POST", "/sign-out", "/sign-out", Some(""), "SFFFFFFF"),
+    ("POST", "/sign-in/organization", "/sign-in/organization", Some("email=x"), "FFFFFFFF"),
+    // No provider for that domain: a 404 page for everyone; a callback without a started
+    // sign-in: an error page (200) for everyone, and nobody is signed in.
+    ("GET", "/auth/oidc/start", "/auth/oidc/start?email=x%40nobody.example", None, "HHHHHHHH"),
+    ("GET", "/auth/oidc/callback", "/auth/oidc/callback?state=x&code=y", None, "AAAAAAAA"),
     ("GET", "/home", "/home", None, "SAAAAAAA"),
     ("GET", "/requests", "/requests", None, "SAAAAAAA"),
     ("POST", "/requests", "/requests", Some(""), "SFFFFFFF"),
@@ -218,7 +230,11 @@ async fn openapi_routes(app: &TestApp) -> BTreeSet<(String, String)> {
 /// each `.route("…", get(…).post(…))` of the site, the widget and the top-level router.
 fn source_routes() -> BTreeSet<(String, String)> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/src");
-    let mut files = vec![format!("{root}/lib.rs"), format!("{root}/widget.rs")];
+    let mut files = vec![
+        format!("{root}/lib.rs"),
+        format!("{root}/widget.rs"),
+        format!("{root}/oidc/mod.rs"),
+    ];
     for entry in std::fs::read_dir(format!("{root}/site")).expect("site sources") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "rs") {

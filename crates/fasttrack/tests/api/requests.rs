@@ -494,7 +494,7 @@ async fn concurrent_filings_are_each_acknowledged_only_once_stored(app: &TestApp
                     customer.post("/api/v1/requests", b).await
                 }
             })
-            .collect(),
+            .collect::<Vec<_>>(),
     )
     .await;
     let mut ids = Vec::new();
@@ -521,12 +521,13 @@ async fn concurrent_filings_are_each_acknowledged_only_once_stored(app: &TestApp
         })
         .collect();
     rows[3].id = ids[0].clone();
-    let outcomes = futures_util::future::join_all(
-        rows.iter()
-            .map(|r| app.store.create_request(r, &[], &ctx))
-            .collect(),
-    )
-    .await;
+    let outcomes: Vec<Result<fasttrack_store::Request, fasttrack_store::StoreError>> =
+        futures_util::future::join_all(
+            rows.iter()
+                .map(|r| app.store.create_request(r, &[], &ctx))
+                .collect::<Vec<_>>(),
+        )
+        .await;
     for (i, o) in outcomes.iter().enumerate() {
         if i == 3 {
             assert!(

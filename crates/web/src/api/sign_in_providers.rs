@@ -170,9 +170,13 @@ pub(crate) async fn put_sign_in_provider(
     origin: Origin,
     headers: HeaderMap,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<SignInProviderPut>,
+    ApiJson(raw): ApiJson<serde_json::Value>,
 ) -> ApiResult<(StatusCode, Json<SignInProviderDoc>)> {
     let org = authorize(&state, &caller, &id).await?;
+    // The body's fields are checked only after authorization: a caller who may not configure
+    // this organization learns nothing from field errors (the authorization matrix checks it).
+    let body: SignInProviderPut =
+        crate::extract::parse_json(&serde_json::to_vec(&raw).unwrap_or_default())?;
     let kind = OrgKind::parse(&org.kind).map_err(ApiError::Internal)?;
     let existing = state.store.get_sign_in_provider(&id).await?;
     let allow_http = state.config.oidc_allow_http;
