@@ -101,7 +101,7 @@ async fn schemathesis_finds_no_server_error_and_only_problem_documents(db: Db) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let _ = std::fs::remove_dir_all(&report);
-    // "6188 generated, 6188 passed": the figures docs/security-tests.md quotes.
+    // "6188 generated, 6188 passed": the figures RELIABILITY.md quotes.
     let summary = stdout
         .lines()
         .map(str::trim)
