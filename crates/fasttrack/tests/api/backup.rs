@@ -15,7 +15,12 @@ use crate::on_both_dbs;
 /// Tables that may hold no rows after the demo programme and the activity below, and why; every
 /// other table must hold rows, so a table added later that the round trip does not exercise is
 /// noticed here. (None today: every table is exercised.)
-const MAY_BE_EMPTY: &[&str] = &[];
+const MAY_BE_EMPTY: &[&str] = &[
+    // Sign-ins under way with an identity provider: transient, and the demo has no provider
+    // (one needs a real issuer to answer its discovery document).
+    "sign_in_attempts",
+    "sign_in_providers",
+];
 
 /// Works the programme through the API so that every table holds rows: a request filed and
 /// accepted (engagement, tracks, tasks, meeting plan, jobs), a task skipped (a deviation) and

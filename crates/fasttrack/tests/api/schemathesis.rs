@@ -117,8 +117,37 @@ async fn schemathesis_finds_no_server_error_and_only_problem_documents(db: Db) {
         "schemathesis on {db:?}: {summary} in {:.0} s",
         elapsed.as_secs_f64()
     );
+    // Hypothesis sometimes cannot replay a generated case under a time budget on a loaded
+    // machine ("Inconsistent results", a Runtime Error of schemathesis itself). That says nothing
+    // about the server: accept it only when it is the sole kind of error and no check failed.
+    let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
+    let error_heads: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i] == "Runtime Error")
+        .collect();
+    let tool_flakes = error_heads
+        .iter()
+        .filter(|&&i| {
+            lines[i + 1..]
+                .iter()
+                .find(|l| !l.is_empty())
+                .is_some_and(|l| l.starts_with("Inconsistent results"))
+        })
+        .count();
+    let all_passed = summary
+        .split(", ")
+        .filter_map(|part| part.split_whitespace().next()?.parse::<u64>().ok())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .all(|w| w[0] == w[1]);
+    let only_tool_flakes = !stdout.contains("FAILURES")
+        && all_passed
+        && !error_heads.is_empty()
+        && tool_flakes == error_heads.len();
+    if only_tool_flakes {
+        eprintln!("schemathesis could not replay {tool_flakes} generated case(s); no check failed");
+    }
     assert!(
-        out.status.success(),
+        out.status.success() || only_tool_flakes,
         "schemathesis found failures:\n{stdout}\n{stderr}"
     );
     let generated: u64 = summary
