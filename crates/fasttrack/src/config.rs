@@ -490,10 +490,6 @@ impl Settings {
             login_attempts: self.login_attempts,
             login_window_seconds: self.login_window_seconds,
             trusted_proxies: self.trusted_proxies.clone(),
-            public_https: self
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
             request_timeout_seconds: self.request_timeout_seconds,
             header_timeout_seconds: self.header_timeout_seconds,
             metrics: MetricsAccess {

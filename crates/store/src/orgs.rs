@@ -8,6 +8,10 @@ use crate::{
     OrganizationPatch, Page, Paged, Store, StoreError,
 };
 
+/// A partner's live customers (R9), joined to their organizations: where its searches start.
+const PARTNER_CUSTOMERS: &str = "(SELECT DISTINCT customer_org_id AS cid FROM relationships
+       WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5) AS mine
+     JOIN organizations ON organizations.id = mine.cid";
 const COLUMNS: &str = "id, kind, name, tenant_id, region_id, country, time_zone, language, domains, partner_of_record, created_at, updated_at";
 
 impl Store {
@@ -122,16 +126,12 @@ impl Store {
         // intersecting — that would grow with the whole programme (BENCHMARKS.md).
         let (from_sql, search_sql, search_arg) = match (&partner, &q, short) {
             (Some(_), Some(q), false) => (
-                "(SELECT DISTINCT customer_org_id AS cid FROM relationships
-                   WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5) AS mine
-                 JOIN organizations ON organizations.id = mine.cid",
+                PARTNER_CUSTOMERS,
                 "AND lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')) LIKE $3 ESCAPE '\\'",
                 Some(format!("%{}%", escape_like(q))),
             ),
             (Some(_), _, _) => (
-                "(SELECT DISTINCT customer_org_id AS cid FROM relationships
-                   WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5) AS mine
-                 JOIN organizations ON organizations.id = mine.cid",
+                PARTNER_CUSTOMERS,
                 search_sql,
                 search_arg,
             ),

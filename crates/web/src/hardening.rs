@@ -202,7 +202,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         req.headers(),
         &state.config.trusted_proxies,
     );
-    let over_tls = origin.forwarded_https || state.config.public_https;
+    let over_tls = origin.forwarded_https || state.config.public_https();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {

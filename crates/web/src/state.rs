@@ -27,12 +27,19 @@ pub struct WebConfig {
     /// Accept `http://` identity providers (tests, a provider on the same machine); production
     /// providers must be `https://`.
     pub oidc_allow_http: bool,
-    /// People reach the server over HTTPS (`public_url` is https): answers carry HSTS.
-    pub public_https: bool,
     /// The longest a request may take, body and handler included, before it is answered 408.
     pub request_timeout_seconds: u64,
     /// The longest a client may take to send a request's headers before the connection is closed.
     pub header_timeout_seconds: u64,
+}
+
+impl WebConfig {
+    /// People reach the server over HTTPS (`public_url` is https): answers carry HSTS.
+    pub fn public_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 impl Default for WebConfig {
@@ -46,7 +53,6 @@ impl Default for WebConfig {
             metrics: crate::metrics::MetricsAccess::default(),
             public_url: None,
             oidc_allow_http: false,
-            public_https: false,
             request_timeout_seconds: 30,
             header_timeout_seconds: 10,
         }

@@ -63,7 +63,7 @@ async fn hsts_is_sent_only_when_the_client_came_over_tls(db: Db) {
 
     // A public https:// address: every answer.
     let web = fasttrack_web::WebConfig {
-        public_https: true,
+        public_url: Some("https://ft.example.com".into()),
         ..fasttrack_web::WebConfig::default()
     };
     let app = app_with(db, web).await.expect("server");
