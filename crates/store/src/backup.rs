@@ -3,8 +3,9 @@
 //!
 //! Tables and columns are read from the database's own catalogue (`pragma_table_list` /
 //! `information_schema`), never from a list kept here, so a table added by a later migration is
-//! carried without anyone remembering to add it; a column of a type the document cannot carry
-//! stops the export with an error naming it rather than being skipped.
+//! carried without anyone remembering to add it (only [`DERIVED`] tables are left out); a column
+//! of a type the document cannot carry stops the export with an error naming it rather than being
+//! skipped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -22,6 +23,10 @@ pub const VERSION: i64 = 1;
 /// Tables the migrations fill with defaults: a fresh database has rows there, and an import
 /// replaces them with the backup's.
 const SEEDED_BY_MIGRATIONS: &[&str] = &["sla_settings"];
+
+/// Tables triggers keep from other tables' rows: left out of a backup, since restoring those rows
+/// rebuilds them.
+const DERIVED: &[&str] = &["scheduling_version"];
 
 /// Rows inserted per statement: well under SQLite's and PostgreSQL's limits on bound values.
 const VALUES_PER_STATEMENT: usize = 4000;
@@ -703,7 +708,7 @@ async fn sqlite_schema(tx: &mut sqlx::SqliteConnection) -> Result<Vec<TableSchem
     .fetch_all(&mut *tx)
     .await?;
     let mut out = Vec::with_capacity(names.len());
-    for name in names {
+    for name in names.into_iter().filter(|n| !DERIVED.contains(&n.as_str())) {
         let cols: Vec<(String, String)> =
             sqlx::query_as("SELECT name, type FROM pragma_table_info($1) ORDER BY cid")
                 .bind(&name)
@@ -745,7 +750,7 @@ async fn postgres_schema(tx: &mut sqlx::PgConnection) -> Result<Vec<TableSchema>
     .fetch_all(&mut *tx)
     .await?;
     let mut out = Vec::with_capacity(names.len());
-    for name in names {
+    for name in names.into_iter().filter(|n| !DERIVED.contains(&n.as_str())) {
         let cols: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT column_name::text, data_type::text, is_identity::text
              FROM information_schema.columns

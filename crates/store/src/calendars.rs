@@ -293,6 +293,19 @@ impl Store {
         })
     }
 
+    /// A number that changes whenever anything [`Store::scheduling_data`] reads changes, in the
+    /// same commit (kept by triggers): a copy of the team built after reading it is current until
+    /// it moves.
+    #[tracing::instrument(name = "Reading the scheduling version", skip_all)]
+    pub async fn scheduling_version(&self) -> Result<i64, StoreError> {
+        let v: Option<i64> = read!(self, |p| sqlx::query_scalar(
+            "SELECT v FROM scheduling_version WHERE id = 1"
+        )
+        .fetch_optional(p)
+        .await?);
+        Ok(v.unwrap_or(0))
+    }
+
     /// R15: the programme's service-level targets.
     #[tracing::instrument(name = "Reading the service-level targets", skip_all)]
     pub async fn sla_settings(&self) -> Result<SlaSettings, StoreError> {

@@ -224,12 +224,11 @@ impl FromRequestParts<AppState> for Caller {
                 .or_else(|| auth.strip_prefix("bearer "))
                 .ok_or(ApiError::Unauthenticated)?
                 .trim();
-            let user_id = state
+            let user = state
                 .store
                 .find_token_user(&hash_secret(token))
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
-            let user = state.store.get_user(&user_id).await?;
             if user.disabled {
                 return Err(ApiError::Unauthenticated);
             }

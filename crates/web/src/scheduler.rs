@@ -17,8 +17,8 @@ use fasttrack_core::scheduling::{
 use fasttrack_core::types::IanaZone;
 use fasttrack_core::{Invalid, Language, Rule, RuleViolation, SpokenLanguage};
 use fasttrack_store::{
-    region_calendar, AuditCtx, JobSpec, Meeting, NewMeeting, Organization, Request, StaffRow,
-    Store, StoreError, TimedJob, Transition,
+    region_calendar, AuditCtx, JobSpec, Meeting, NewMeeting, Organization, Request, SchedulingData,
+    StaffRow, Store, StoreError, TimedJob, Transition,
 };
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
@@ -66,9 +66,14 @@ pub fn instant(secs: i64) -> ApiResult<Timestamp> {
 /// Reads every staff member with their region calendar, languages, time off and bookings in
 /// `[from, to)`; load is the number of meetings they hold in that window.
 pub async fn load_team(store: &Store, from: Timestamp, to: Timestamp) -> ApiResult<Team> {
-    let data = store
-        .scheduling_data(from.as_second(), to.as_second())
-        .await?;
+    let (from, to) = (from.as_second(), to.as_second());
+    let data = store.scheduling_data(from, to).await?;
+    build_team(&data, from, to)
+}
+
+/// The team of `data` for the window `[from, to)`: only absences and bookings overlapping it count.
+fn build_team(data: &SchedulingData, from: i64, to: i64) -> ApiResult<Team> {
+    let overlaps = |&&(_, a, b): &&(String, i64, i64)| b > from && a < to;
     let mut calendars: HashMap<&str, RegionCalendar> = HashMap::new();
     for r in &data.regions {
         calendars.insert(r.id.as_str(), region_calendar(r, &data.holidays)?);
@@ -81,14 +86,14 @@ pub async fn load_team(store: &Store, from: Timestamp, to: Timestamp) -> ApiResu
         }
     }
     let mut time_off: HashMap<&str, Vec<(Timestamp, Timestamp)>> = HashMap::new();
-    for (user, a, b) in &data.time_off {
+    for (user, a, b) in data.time_off.iter().filter(overlaps) {
         time_off
             .entry(user.as_str())
             .or_default()
             .push((instant(*a)?, instant(*b)?));
     }
     let mut bookings: HashMap<&str, Vec<(Timestamp, Timestamp)>> = HashMap::new();
-    for (user, a, b) in &data.bookings {
+    for (user, a, b) in data.bookings.iter().filter(overlaps) {
         bookings
             .entry(user.as_str())
             .or_default()
@@ -113,6 +118,90 @@ pub async fn load_team(store: &Store, from: Timestamp, to: Timestamp) -> ApiResu
         });
         team.info.insert(s.user_id.clone(), s.clone());
     }
+    Ok(team)
+}
+
+/// How far past a window's end a cached team's data is read, to know how long it stays exact.
+const TEAM_LOOKAHEAD_SECONDS: i64 = 86_400;
+
+/// The last team slot search built, kept until the data under it or its window moves (see
+/// [`current_team`]). One per server process.
+#[derive(Debug, Default)]
+pub struct TeamCache {
+    last: tokio::sync::Mutex<Option<CachedTeam>>,
+}
+
+/// A built team and the windows `[from, to)` it is exactly the team of.
+#[derive(Debug)]
+struct CachedTeam {
+    /// The store's scheduling version read before the data.
+    version: i64,
+    /// The window's length: a different horizon is a different team.
+    span: i64,
+    /// The window it was built for starts at or after this…
+    from: i64,
+    /// …and before this: the earliest end among the absences and bookings it holds. From
+    /// then on one of them drops out of the window.
+    from_before: i64,
+    /// The window's end may not pass this: the earliest start among those that begin at or after
+    /// the window it was built for (or the end of what was read).
+    to_until: i64,
+    team: std::sync::Arc<Team>,
+}
+
+impl CachedTeam {
+    /// Whether this is exactly the team [`load_team`] would build for `[from, to)` at `version`.
+    fn serves(&self, version: i64, from: i64, to: i64) -> bool {
+        self.version == version
+            && self.span == to - from
+            && from >= self.from
+            && from < self.from_before
+            && to <= self.to_until
+    }
+}
+
+/// The team for `[from, to)`, as [`load_team`] builds it, from memory while nothing it is made of
+/// has changed: one small read (the scheduling version, moved by triggers in the same commit as
+/// any change, from any server process) instead of every staff member's rows. Slot search over
+/// thousands of staff is read-mostly; this keeps it from re-reading the whole team on each call.
+pub async fn current_team(
+    store: &Store,
+    cache: &TeamCache,
+    from: Timestamp,
+    to: Timestamp,
+) -> ApiResult<std::sync::Arc<Team>> {
+    let (from, to) = (from.as_second(), to.as_second());
+    // Read before the data: a change committed in between makes the copy newer than its version,
+    // which costs one rebuild, never a stale answer.
+    let version = store.scheduling_version().await?;
+    // One builder at a time: callers arriving during a rebuild wait for it and share it.
+    let mut last = cache.last.lock().await;
+    if let Some(c) = last.as_ref().filter(|c| c.serves(version, from, to)) {
+        return Ok(c.team.clone());
+    }
+    let read_to = to.saturating_add(TEAM_LOOKAHEAD_SECONDS);
+    let data = store.scheduling_data(from, read_to).await?;
+    let team = std::sync::Arc::new(build_team(&data, from, to)?);
+    let held = data.time_off.iter().chain(&data.bookings);
+    let from_before = held
+        .clone()
+        .filter(|&&(_, a, b)| b > from && a < to)
+        .map(|&(_, _, b)| b)
+        .min()
+        .unwrap_or(i64::MAX);
+    let to_until = held
+        .filter(|&&(_, a, _)| a >= to)
+        .map(|&(_, a, _)| a)
+        .min()
+        .unwrap_or(read_to);
+    *last = Some(CachedTeam {
+        version,
+        span: to - from,
+        from,
+        from_before,
+        to_until,
+        team: team.clone(),
+    });
     Ok(team)
 }
 
@@ -797,4 +886,38 @@ pub async fn schedule_backlog(
     }
     out.unplaced.sort_by(|a, b| a.request_id.cmp(&b.request_id));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(from: i64, to: i64, from_before: i64, to_until: i64) -> CachedTeam {
+        CachedTeam {
+            version: 7,
+            span: to - from,
+            from,
+            from_before,
+            to_until,
+            team: std::sync::Arc::new(Team::default()),
+        }
+    }
+
+    #[test]
+    fn cached_team_serves_only_windows_holding_the_same_absences_and_bookings() {
+        // Built for [100, 200); a booking it holds ends at 150; the next one starts at 250.
+        let c = cached(100, 200, 150, 250);
+        assert!(c.serves(7, 100, 200));
+        assert!(c.serves(7, 149, 249));
+        // At 150 the booking has ended: it no longer counts.
+        assert!(!c.serves(7, 150, 250));
+        // A window reaching past 250 would take in the next booking.
+        let wide = cached(100, 200, 1_000, 250);
+        assert!(wide.serves(7, 150, 250));
+        assert!(!wide.serves(7, 151, 251));
+        // Earlier windows, other horizons and other versions are other teams.
+        assert!(!c.serves(7, 99, 199));
+        assert!(!c.serves(7, 100, 201));
+        assert!(!c.serves(8, 100, 200));
+    }
 }

@@ -137,6 +137,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Identity providers' discovery documents and keys, cached per issuer.
     pub oidc: Arc<crate::oidc::Directory>,
+    /// The staff team slot search last built, while it is current.
+    pub teams: Arc<crate::scheduler::TeamCache>,
 }
 
 impl AppState {
@@ -149,6 +151,7 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::default()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
             oidc: Arc::new(crate::oidc::Directory::default()),
+            teams: Arc::new(crate::scheduler::TeamCache::default()),
         }
     }
 }

@@ -227,6 +227,16 @@ fn collect(
             if key < *worst {
                 best.pop();
                 best.push(key);
+            } else if key.class == 1 {
+                // Keys order by class, then start: this member's later ordinary slots start later
+                // and lose too. Only a preferred window still ahead can hold a better one.
+                match preferred.get(pi) {
+                    Some(w) => {
+                        from = w.0.max(s + 1);
+                        continue;
+                    }
+                    None => return,
+                }
             }
         }
         from = s + 1;

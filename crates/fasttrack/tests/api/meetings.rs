@@ -321,6 +321,78 @@ async fn r11_chinese_request_is_served_by_mandarin_staff(app: &TestApp) {
 }
 on_both!(r11_chinese_request_is_served_by_mandarin_staff);
 
+/// Servers keep the team slot search reads in memory (`scheduler::current_team`): a change
+/// another process commits straight to the database must show at once, through the triggers that
+/// move the scheduling version — time off, a booking, a staff member switched off.
+async fn r12_slot_search_sees_changes_committed_by_another_server(app: &TestApp) {
+    let staff = app.sign_in(&email("fasttrack_specialist")).await;
+    let id = accepted_request(app, request_body("it", None, &[])).await;
+    let before = slots(&staff, &id, "limit=50").await;
+    assert!(!before.is_empty());
+    let now = app.running.state.clock.now().as_second();
+
+    // Time off for whoever holds the first slot, written behind the application's back.
+    let away = before[0]["staff_id"].as_str().unwrap().to_string();
+    raw_exec(
+        &app.database_url,
+        &format!(
+            "INSERT INTO staff_time_off (id, user_id, starts_at, ends_at) VALUES ('ext-off', '{away}', {}, {})",
+            now - 3600,
+            now + 100 * 86_400
+        ),
+    )
+    .await
+    .unwrap();
+    let after = slots(&staff, &id, "limit=50").await;
+    assert!(
+        after.iter().all(|s| s["staff_id"] != away.as_str()),
+        "{after:?}"
+    );
+
+    // Removing it gives the slots back exactly.
+    raw_exec(
+        &app.database_url,
+        "DELETE FROM staff_time_off WHERE id = 'ext-off'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(slots(&staff, &id, "limit=50").await, before);
+
+    // A staff member switched off by another server is offered no more.
+    raw_exec(
+        &app.database_url,
+        &format!("UPDATE users SET disabled = TRUE WHERE id = '{away}'"),
+    )
+    .await
+    .unwrap();
+    let after = slots(&staff, &id, "limit=50").await;
+    assert!(after.iter().all(|s| s["staff_id"] != away.as_str()));
+    raw_exec(
+        &app.database_url,
+        &format!("UPDATE users SET disabled = FALSE WHERE id = '{away}'"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(slots(&staff, &id, "limit=50").await, before);
+
+    // A change that is not the team's (a customer's name) keeps the version, and the answer.
+    let version = app.running.state.store.scheduling_version().await.unwrap();
+    raw_exec(
+        &app.database_url,
+        &format!(
+            "UPDATE users SET name = 'Renamed' WHERE email = '{}'",
+            email("customer")
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.running.state.store.scheduling_version().await.unwrap(),
+        version
+    );
+}
+on_both!(r12_slot_search_sees_changes_committed_by_another_server);
+
 async fn r12_holiday_import_from_ics_blocks_the_day(app: &TestApp) {
     let admin = app.sign_in(&email("programme_admin")).await;
     let staff = app.sign_in(&email("fasttrack_specialist")).await;

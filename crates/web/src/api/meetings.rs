@@ -118,7 +118,7 @@ pub(crate) async fn slots(
     let until = now
         .checked_add(SignedDuration::from_hours(24 * (i64::from(horizon) + 1)))
         .map_err(|_| Invalid::one("horizon_days", "out of range"))?;
-    let team = scheduler::load_team(&state.store, now, until).await?;
+    let team = scheduler::current_team(&state.store, &state.teams, now, until).await?;
     let language = scheduler::request_language(&r)?;
     let query = SlotQuery {
         language,
