@@ -128,13 +128,13 @@ impl ColumnType {
 
 /// A table as the database describes it.
 #[derive(Debug, Clone)]
-struct TableSchema {
-    name: String,
-    columns: Vec<ColumnDef>,
+pub struct TableSchema {
+    pub name: String,
+    pub columns: Vec<ColumnDef>,
     /// PostgreSQL identity columns (their sequences are moved past the restored ids).
-    identity: Vec<String>,
+    pub identity: Vec<String>,
     /// Foreign keys: (column, referenced table, referenced column).
-    references: Vec<(String, String, String)>,
+    pub references: Vec<(String, String, String)>,
 }
 
 /// `name` quoted as an SQL identifier.
@@ -542,6 +542,31 @@ pub fn parse_backup(text: &str) -> Result<Backup, BackupError> {
         None => return Err(BackupError::Invalid("no document \"version\"".into())),
     }
     serde_json::from_value(head).map_err(|e| BackupError::Invalid(e.to_string()))
+}
+
+/// Everything an import checks of a document before it writes a row, against a schema given
+/// here rather than read from a database: the header, every table's columns and values, the
+/// tables' foreign-key order and the order of rows that refer to rows of their own table.
+/// Returns the rows per table an import would write. [`Store::import_backup`] runs the same
+/// checks against the database's own schema; this is for the fuzz target
+/// (`fuzz/fuzz_targets/backup_import.rs`) and tests.
+pub fn check_document(
+    backup: &Backup,
+    schema_version: i64,
+    schema: &[TableSchema],
+) -> Result<BTreeMap<String, usize>, BackupError> {
+    check_header(backup, schema_version)?;
+    check_tables(backup, schema)?;
+    let mut counts = BTreeMap::new();
+    for t in insert_order(schema)? {
+        let Some(data) = backup.tables.get(&t.name) else {
+            continue;
+        };
+        let names: Vec<String> = data.columns.iter().map(|c| c.name.clone()).collect();
+        let rows = order_self_references(t, &names, data.rows.clone())?;
+        counts.insert(t.name.clone(), rows.len());
+    }
+    Ok(counts)
 }
 
 fn check_header(backup: &Backup, database: i64) -> Result<(), BackupError> {
