@@ -1,5 +1,5 @@
 //! `fasttrack_web::fuzzing::form_body` on arbitrary bytes: a panic, or a refusal that is not a 4xx,
-//! is a finding.
+//! is a finding; a `next` that would send the browser off the site counts as a 500.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

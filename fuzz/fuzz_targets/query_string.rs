@@ -1,5 +1,5 @@
-//! `fasttrack_web::fuzzing::query_string` on arbitrary bytes: a panic, or a refusal that is not a 4xx,
-//! is a finding.
+//! `fasttrack_web::fuzzing::query_string` on arbitrary bytes (read as the five list filters): a
+//! panic, or a refusal that is not a 4xx, is a finding.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

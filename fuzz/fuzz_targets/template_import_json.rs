@@ -6,5 +6,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let outcome = fasttrack_web::fuzzing::template_import_json(data);
-    assert!(outcome.is_clean(), "template_import_json answered {outcome:?}");
+    assert!(
+        outcome.is_clean(),
+        "template_import_json answered {outcome:?}"
+    );
 });

@@ -186,10 +186,18 @@ fn the_cargo_fuzz_seeds_are_valid_documents() {
         assert_eq!(fuzzing::ics_import(&seed), Outcome::Accepted, "{name}");
     }
     for (name, seed) in fuzz_seeds("template_import_json") {
-        assert_eq!(fuzzing::template_import_json(&seed), Outcome::Accepted, "{name}");
+        assert_eq!(
+            fuzzing::template_import_json(&seed),
+            Outcome::Accepted,
+            "{name}"
+        );
     }
     for (name, seed) in fuzz_seeds("template_import_yaml") {
-        assert_eq!(fuzzing::template_import_yaml(&seed), Outcome::Accepted, "{name}");
+        assert_eq!(
+            fuzzing::template_import_yaml(&seed),
+            Outcome::Accepted,
+            "{name}"
+        );
     }
     for (name, seed) in fuzz_seeds("json_body") {
         let read = match name.as_str() {
@@ -199,7 +207,11 @@ fn the_cargo_fuzz_seeds_are_valid_documents() {
             "meeting.json" => parse_json::<api::meetings::MeetingCreate>(&seed).map(|_| ()),
             other => panic!("json_body seed {other}: which document is it?"),
         };
-        assert!(read.is_ok(), "{name}: {:?}", read.map_err(|e| e.to_string()));
+        assert!(
+            read.is_ok(),
+            "{name}: {:?}",
+            read.map_err(|e| e.to_string())
+        );
     }
     for (name, seed) in fuzz_seeds("query_string") {
         let q = std::str::from_utf8(&seed).expect("UTF-8");
@@ -209,7 +221,11 @@ fn the_cargo_fuzz_seeds_are_valid_documents() {
             "meetings.txt" => parse_query::<api::meetings::MeetingQuery>(q).map(|_| ()),
             other => panic!("query_string seed {other}: which list is it?"),
         };
-        assert!(read.is_ok(), "{name}: {:?}", read.map_err(|e| e.to_string()));
+        assert!(
+            read.is_ok(),
+            "{name}: {:?}",
+            read.map_err(|e| e.to_string())
+        );
     }
     for (name, seed) in fuzz_seeds("form_body") {
         assert!(fuzzing::form_body(&seed).is_clean(), "{name}");
