@@ -133,13 +133,13 @@ impl ColumnType {
 
 /// A table as the database describes it.
 #[derive(Debug, Clone)]
-struct TableSchema {
-    name: String,
-    columns: Vec<ColumnDef>,
+pub struct TableSchema {
+    pub name: String,
+    pub columns: Vec<ColumnDef>,
     /// PostgreSQL identity columns (their sequences are moved past the restored ids).
-    identity: Vec<String>,
+    pub identity: Vec<String>,
     /// Foreign keys: (column, referenced table, referenced column).
-    references: Vec<(String, String, String)>,
+    pub references: Vec<(String, String, String)>,
 }
 
 /// `name` quoted as an SQL identifier.
@@ -211,9 +211,13 @@ fn order_self_references(
         let mut waiting = Vec::new();
         for row in left {
             // A reference to a row that is not in the backup is left for the database to judge.
-            let ready = links.iter().enumerate().all(|(i, (from, _))| {
+            // A row naming itself is inserted by the statement that checks it, so it is ready.
+            let ready = links.iter().enumerate().all(|(i, (from, to))| {
                 let v = &row[*from];
-                v.is_null() || !present[i].contains(&key(v)) || placed[i].contains(&key(v))
+                v.is_null()
+                    || !present[i].contains(&key(v))
+                    || placed[i].contains(&key(v))
+                    || key(v) == key(&row[*to])
             });
             if ready {
                 for (i, (_, to)) in links.iter().enumerate() {
@@ -549,6 +553,31 @@ pub fn parse_backup(text: &str) -> Result<Backup, BackupError> {
     serde_json::from_value(head).map_err(|e| BackupError::Invalid(e.to_string()))
 }
 
+/// Everything an import checks of a document before it writes a row, against a schema given
+/// here rather than read from a database: the header, every table's columns and values, the
+/// tables' foreign-key order and the order of rows that refer to rows of their own table.
+/// Returns the rows per table an import would write. [`Store::import_backup`] runs the same
+/// checks against the database's own schema; this is for the fuzz target
+/// (`fuzz/fuzz_targets/backup_import.rs`) and tests.
+pub fn check_document(
+    backup: &Backup,
+    schema_version: i64,
+    schema: &[TableSchema],
+) -> Result<BTreeMap<String, usize>, BackupError> {
+    check_header(backup, schema_version)?;
+    check_tables(backup, schema)?;
+    let mut counts = BTreeMap::new();
+    for t in insert_order(schema)? {
+        let Some(data) = backup.tables.get(&t.name) else {
+            continue;
+        };
+        let names: Vec<String> = data.columns.iter().map(|c| c.name.clone()).collect();
+        let rows = order_self_references(t, &names, data.rows.clone())?;
+        counts.insert(t.name.clone(), rows.len());
+    }
+    Ok(counts)
+}
+
 fn check_header(backup: &Backup, database: i64) -> Result<(), BackupError> {
     if backup.format != FORMAT {
         return Err(BackupError::Invalid(format!(
@@ -825,6 +854,68 @@ mod tests {
             .map(|t| t.name.as_str())
             .collect();
         assert_eq!(order, ["regions", "organizations", "users"]);
+    }
+
+    #[test]
+    fn a_row_that_refers_to_itself_is_not_a_cycle() {
+        let t = table("orgs", &[("partner", "orgs")]);
+        let cols = vec!["id".to_string(), "partner".to_string()];
+        let rows = vec![
+            vec![Value::from("b"), Value::from("a")],
+            vec![Value::from("a"), Value::from("a")],
+        ];
+        let ordered = order_self_references(&t, &cols, rows).expect("ordered");
+        let ids: Vec<&str> = ordered.iter().filter_map(|r| r[0].as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        let two = vec![
+            vec![Value::from("a"), Value::from("b")],
+            vec![Value::from("b"), Value::from("a")],
+        ];
+        assert!(matches!(
+            order_self_references(&t, &cols, two),
+            Err(BackupError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_document_is_checked_against_a_given_schema_as_an_import_would() {
+        let mut orgs = table("orgs", &[("partner", "orgs")]);
+        orgs.columns = vec![
+            ColumnDef {
+                name: "id".into(),
+                kind: ColumnType::Text,
+            },
+            ColumnDef {
+                name: "partner".into(),
+                kind: ColumnType::Text,
+            },
+        ];
+        let schema = [orgs];
+        let doc = |rows: &str| {
+            parse_backup(&format!(
+                r#"{{"format":"fasttrack-backup","version":1,"schema_version":4,"exported_at":"x","source":"sqlite",
+                "tables":{{"orgs":{{"columns":[{{"name":"id","type":"text"}},{{"name":"partner","type":"text"}}],"rows":{rows}}}}}}}"#
+            ))
+            .expect("parses")
+        };
+        let counts = check_document(&doc(r#"[["b","a"],["a",null]]"#), 4, &schema).expect("fits");
+        assert_eq!(counts.get("orgs"), Some(&2));
+        assert!(matches!(
+            check_document(&doc("[]"), 5, &schema),
+            Err(BackupError::SchemaMismatch {
+                backup: 4,
+                database: 5
+            })
+        ));
+        for bad in [r#"[["a",1]]"#, r#"[["a"]]"#, r#"[["a","b"],["b","a"]]"#] {
+            assert!(
+                matches!(
+                    check_document(&doc(bad), 4, &schema),
+                    Err(BackupError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

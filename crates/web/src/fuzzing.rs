@@ -2,7 +2,8 @@
 //! template sets (JSON and YAML), JSON bodies, query strings and the pages' form bodies. Each
 //! answers [`Outcome`]: accepted, or refused with the status of the problem the API would send.
 //! The proptest suite (`tests/fuzz_parsers.rs`) and the cargo-fuzz targets (`fuzz/`) feed them
-//! arbitrary input and check [`Outcome::is_clean`]: a panic or a 5xx is a bug.
+//! arbitrary input and check [`Outcome::is_clean`]: a panic or a 5xx is a bug. The backup
+//! document's parser, `fasttrack_store::backup::parse_backup`, has a cargo-fuzz target of its own.
 
 use crate::api;
 use crate::error::ApiError;

@@ -159,6 +159,89 @@ fn the_seeds_themselves_are_accepted() {
     assert!(fuzzing::form_body(FORM.as_bytes()).is_clean());
 }
 
+/// The files of `fuzz/seeds/<target>`, the cargo-fuzz targets' starting corpus.
+fn fuzz_seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/seeds")
+        .join(target);
+    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).expect("read"))
+        })
+        .collect();
+    seeds.sort();
+    assert!(!seeds.is_empty(), "no seeds in {}", dir.display());
+    seeds
+}
+
+#[test]
+fn the_cargo_fuzz_seeds_are_valid_documents() {
+    // Each seed must be accepted by what it stands for, or the fuzzer starts from refusals only.
+    use fasttrack_web::api;
+    use fasttrack_web::extract::{parse_json, parse_query};
+    for (name, seed) in fuzz_seeds("ics_import") {
+        assert_eq!(fuzzing::ics_import(&seed), Outcome::Accepted, "{name}");
+    }
+    for (name, seed) in fuzz_seeds("template_import_json") {
+        assert_eq!(
+            fuzzing::template_import_json(&seed),
+            Outcome::Accepted,
+            "{name}"
+        );
+    }
+    for (name, seed) in fuzz_seeds("template_import_yaml") {
+        assert_eq!(
+            fuzzing::template_import_yaml(&seed),
+            Outcome::Accepted,
+            "{name}"
+        );
+    }
+    for (name, seed) in fuzz_seeds("json_body") {
+        let read = match name.as_str() {
+            "request.json" => parse_json::<api::requests::RequestCreate>(&seed).map(|_| ()),
+            "org.json" => parse_json::<api::orgs::OrgCreate>(&seed).map(|_| ()),
+            "user.json" => parse_json::<api::users::UserCreate>(&seed).map(|_| ()),
+            "meeting.json" => parse_json::<api::meetings::MeetingCreate>(&seed).map(|_| ()),
+            other => panic!("json_body seed {other}: which document is it?"),
+        };
+        assert!(
+            read.is_ok(),
+            "{name}: {:?}",
+            read.map_err(|e| e.to_string())
+        );
+    }
+    for (name, seed) in fuzz_seeds("query_string") {
+        let q = std::str::from_utf8(&seed).expect("UTF-8");
+        let read = match name.as_str() {
+            "requests.txt" => parse_query::<api::requests::RequestQuery>(q).map(|_| ()),
+            "audit.txt" => parse_query::<api::audit::AuditQuery>(q).map(|_| ()),
+            "meetings.txt" => parse_query::<api::meetings::MeetingQuery>(q).map(|_| ()),
+            other => panic!("query_string seed {other}: which list is it?"),
+        };
+        assert!(
+            read.is_ok(),
+            "{name}: {:?}",
+            read.map_err(|e| e.to_string())
+        );
+    }
+    for (name, seed) in fuzz_seeds("form_body") {
+        assert!(fuzzing::form_body(&seed).is_clean(), "{name}");
+    }
+    assert_eq!(
+        fuzzing::form_body(&fuzz_seeds("form_body")[0].1),
+        Outcome::Accepted,
+        "the request form seed"
+    );
+    for (name, seed) in fuzz_seeds("backup_import") {
+        let text = std::str::from_utf8(&seed).expect("UTF-8");
+        let parsed = fasttrack_store::backup::parse_backup(text);
+        assert!(parsed.is_ok(), "{name}: {:?}", parsed.err());
+    }
+}
+
 #[test]
 fn deeply_nested_json_is_refused_as_malformed_not_a_crash() {
     for depth in [129usize, 1_000, 100_000] {
