@@ -48,3 +48,11 @@ CREATE CONSTRAINT TRIGGER users_scheduling AFTER UPDATE OR DELETE ON users
 -- customer in the index, finding them reads no relationship rows (BENCHMARKS.md).
 CREATE INDEX relationships_partner_live
     ON relationships(partner_org_id, status, expires_at, customer_org_id);
+
+-- Every filing mails its region's managers: found by role, not by reading every user (partners'
+-- users are thousands; the profile showed intake scanning them all).
+CREATE INDEX users_role ON users(role);
+
+-- R16's sweep looks for live relationships expiring soon: by expiry, not by reading all of them
+-- (2.8 s over 900,000 relationships without it).
+CREATE INDEX relationships_expiry ON relationships(expires_at);
