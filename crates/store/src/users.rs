@@ -370,15 +370,16 @@ impl Store {
     /// API call asks it.
     #[tracing::instrument(name = "Looking up an API token", skip_all)]
     pub async fn find_token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        // The columns of `COLUMNS`, of the joined user.
-        const SQL: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.password_hash,
-                u.language, u.time_zone, u.disabled, u.created_at, u.updated_at
-             FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
-        Ok(read!(self, |p| sqlx::query_as(SQL)
-            .bind(token_hash)
-            .fetch_optional(p)
-            .await?))
+        let sql = format!(
+            "SELECT {COLUMNS} FROM users WHERE id =
+               (SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL)"
+        );
+        Ok(read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await?))
     }
 
     /// A user's tokens (never their secrets).
