@@ -28,6 +28,27 @@ const SEEDED_BY_MIGRATIONS: &[&str] = &["sla_settings"];
 /// rebuilds them.
 const DERIVED: &[&str] = &["scheduling_version"];
 
+/// Fails naming every table of `$schema` that holds a row (but those the migrations seed), on
+/// either backend's connection `$tx`.
+macro_rules! ensure_empty {
+    ($tx:expr, $schema:expr) => {{
+        let mut found = Vec::new();
+        for t in $schema {
+            if SEEDED_BY_MIGRATIONS.contains(&t.name.as_str()) {
+                continue;
+            }
+            let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", ident(&t.name));
+            let any: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&mut *$tx)
+                .await?;
+            if any {
+                found.push(t.name.clone());
+            }
+        }
+        non_empty(found)
+    }};
+}
+
 /// Rows inserted per statement: well under SQLite's and PostgreSQL's limits on bound values.
 const VALUES_PER_STATEMENT: usize = 4000;
 
@@ -482,7 +503,7 @@ impl Store {
                 let mut tx = write.begin().await?;
                 let schema = sqlite_schema(&mut tx).await?;
                 check_tables(backup, &schema)?;
-                ensure_empty_sqlite(&mut tx, &schema).await?;
+                ensure_empty!(tx, &schema)?;
                 let counts = write_tables!(tx, &schema, backup, false);
                 tx.commit().await?;
                 counts
@@ -491,7 +512,7 @@ impl Store {
                 let mut tx = p.begin().await?;
                 let schema = postgres_schema(&mut tx).await?;
                 check_tables(backup, &schema)?;
-                ensure_empty_postgres(&mut tx, &schema).await?;
+                ensure_empty!(tx, &schema)?;
                 let counts = write_tables!(tx, &schema, backup, true);
                 // Identity columns were given explicit values: move their sequences past them,
                 // or the next job or audit entry would collide with a restored one.
@@ -674,46 +695,6 @@ fn non_empty(found: Vec<String>) -> Result<(), BackupError> {
     } else {
         Err(BackupError::NotEmpty(found))
     }
-}
-
-async fn ensure_empty_sqlite(
-    tx: &mut sqlx::SqliteConnection,
-    schema: &[TableSchema],
-) -> Result<(), BackupError> {
-    let mut found = Vec::new();
-    for t in schema {
-        if SEEDED_BY_MIGRATIONS.contains(&t.name.as_str()) {
-            continue;
-        }
-        let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", ident(&t.name));
-        let any: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut *tx)
-            .await?;
-        if any {
-            found.push(t.name.clone());
-        }
-    }
-    non_empty(found)
-}
-
-async fn ensure_empty_postgres(
-    tx: &mut sqlx::PgConnection,
-    schema: &[TableSchema],
-) -> Result<(), BackupError> {
-    let mut found = Vec::new();
-    for t in schema {
-        if SEEDED_BY_MIGRATIONS.contains(&t.name.as_str()) {
-            continue;
-        }
-        let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", ident(&t.name));
-        let any: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut *tx)
-            .await?;
-        if any {
-            found.push(t.name.clone());
-        }
-    }
-    non_empty(found)
 }
 
 fn column_def(table: &str, name: String, declared: &str) -> Result<ColumnDef, BackupError> {
