@@ -336,17 +336,7 @@ async fn credentials(app: &TestApp) -> Vec<Creds> {
             .send()
             .await
             .expect("sign in");
-        let cookie = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| {
-                c.split(';')
-                    .next()
-                    .filter(|kv| kv.starts_with("ft_session="))
-            })
-            .map(String::from);
+        let cookie = crate::helpers::session_cookie(res.headers());
         let body: Value = res.json().await.expect("sign-in body");
         let csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
         let token: Value = http

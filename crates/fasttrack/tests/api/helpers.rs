@@ -605,3 +605,17 @@ pub fn problem_fields(r: &Res) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The `ft_session=…` pair a sign-in answer sets, ready for a `Cookie` header.
+pub fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.split(';')
+                .next()
+                .filter(|kv| kv.starts_with("ft_session="))
+        })
+        .map(String::from)
+}

@@ -276,18 +276,7 @@ pub async fn sign_in_raw(app: &TestApp, who: &str) -> (String, String) {
         .send()
         .await
         .expect("sign in");
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.split(';')
-                .next()
-                .filter(|kv| kv.starts_with("ft_session="))
-        })
-        .map(String::from)
-        .expect("session cookie");
+    let cookie = crate::helpers::session_cookie(res.headers()).expect("session cookie");
     let body: Value = res.json().await.expect("sign-in body");
     let csrf = body["csrf_token"].as_str().unwrap_or_default().to_string();
     (cookie, csrf)

@@ -390,18 +390,7 @@ async fn secrets_never_appear_in_the_logs() {
         .await
         .expect("sign-in");
     assert_eq!(r.status(), 200);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.split(';')
-                .next()
-                .filter(|kv| kv.starts_with("ft_session="))
-        })
-        .map(String::from)
-        .expect("session cookie");
+    let cookie = crate::helpers::session_cookie(r.headers()).expect("session cookie");
     let body: Value = r.json().await.expect("body");
     let csrf = body["csrf_token"].as_str().expect("csrf").to_string();
     let me = body["user"]["id"].as_str().expect("id").to_string();
@@ -437,18 +426,7 @@ async fn secrets_never_appear_in_the_logs() {
         .await
         .expect("sign-in");
     assert_eq!(r.status(), 200);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.split(';')
-                .next()
-                .filter(|kv| kv.starts_with("ft_session="))
-        })
-        .map(String::from)
-        .expect("session cookie");
+    let cookie = crate::helpers::session_cookie(r.headers()).expect("session cookie");
     let body: Value = r.json().await.expect("body");
     let csrf = body["csrf_token"].as_str().expect("csrf").to_string();
     secrets.push((
