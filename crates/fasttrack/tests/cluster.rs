@@ -238,20 +238,33 @@ async fn two_processes_on_one_postgres_book_once_run_jobs_once_and_share_session
         assert!(w[0].1 <= w[1].0, "overlapping booked meetings {w:?}");
     }
 
-    // Every job (mail, invites, webhooks) runs exactly once, spread over both workers.
+    // Every job due (mail, invites, webhooks) runs exactly once, spread over both workers. A
+    // meeting more than a day ahead also has its reminder queued for later: it must wait, unclaimed.
+    let due_by = jiff::Timestamp::now().as_second();
     let deadline = Instant::now() + Duration::from_secs(90);
-    let jobs: Vec<Job> = loop {
-        let jobs: Vec<Job> = sqlx::query_as(
+    let (jobs, later): (Vec<Job>, Vec<Job>) = loop {
+        let all: Vec<Job> = sqlx::query_as(
             "SELECT id, kind, dedupe_key, payload, state, attempts, run_at, locked_until, locked_by, last_error, created_at, done_at FROM jobs ORDER BY id",
         )
         .fetch_all(&pool)
         .await
         .expect("jobs");
+        let (jobs, later): (Vec<Job>, Vec<Job>) = all.into_iter().partition(|j| j.run_at <= due_by);
         if jobs.iter().all(|j| j.state == "done") || Instant::now() >= deadline {
-            break jobs;
+            break (jobs, later);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
+    for j in &later {
+        assert!(
+            j.dedupe_key
+                .as_deref()
+                .is_some_and(|k| k.ends_with(":reminder"))
+                && j.state == "pending"
+                && j.attempts == 0,
+            "only reminders wait, unclaimed: {j:?}"
+        );
+    }
     let mut per_worker: BTreeMap<String, usize> = BTreeMap::new();
     for j in &jobs {
         assert_eq!(

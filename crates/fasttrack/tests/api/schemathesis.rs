@@ -20,7 +20,8 @@ use serde_json::json;
 use crate::helpers::{database_url, test_worker_config, Db, Seed, TestApp};
 use crate::on_both_dbs;
 
-/// The seed of every run, so that a failure reproduces.
+/// The seed of every run, so that a failure reproduces; `FASTTRACK_SCHEMATHESIS_SEED` overrides
+/// it to explore further.
 const SEED: &str = "20261201";
 /// The time budget of one run (fuzzing and stateful testing repeat until it is spent).
 const MAX_SECONDS: &str = "40";
@@ -85,6 +86,7 @@ async fn schemathesis_finds_no_server_error_and_only_problem_documents(db: Db) {
 
     let hooks_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis");
     let report = std::env::temp_dir().join(format!("schemathesis-{}", uuid::Uuid::new_v4()));
+    let seed = std::env::var("FASTTRACK_SCHEMATHESIS_SEED").unwrap_or_else(|_| SEED.to_string());
     let started = Instant::now();
     let out = Command::new("schemathesis")
         .current_dir(hooks_dir)
@@ -97,7 +99,7 @@ async fn schemathesis_finds_no_server_error_and_only_problem_documents(db: Db) {
         .args(["--exclude-path", "/api/v1/me/tokens/{id}"])
         .args(["--phases", "coverage,fuzzing,stateful"])
         .args(["--max-examples", "30", "--max-time", MAX_SECONDS])
-        .args(["--seed", SEED, "--workers", "2"])
+        .args(["--seed", &seed, "--workers", "2"])
         .args(["--report", "junit", "--report-dir"])
         .arg(&report)
         .output()
@@ -119,7 +121,7 @@ async fn schemathesis_finds_no_server_error_and_only_problem_documents(db: Db) {
         .unwrap_or("no summary")
         .to_string();
     eprintln!(
-        "schemathesis on {db:?}: {summary} in {:.0} s",
+        "schemathesis on {db:?}, seed {seed}: {summary} in {:.0} s",
         elapsed.as_secs_f64()
     );
     // Hypothesis sometimes cannot replay a generated case under a time budget on a loaded
