@@ -428,6 +428,38 @@ async fn r8_need_help_widget_files_for_its_tenant_through_its_token(app: &TestAp
 }
 on_both!(r8_need_help_widget_files_for_its_tenant_through_its_token);
 
+async fn r9_partner_search_matches_case_blind_substrings_and_takes_wildcards_literally(
+    app: &TestApp,
+) {
+    let partner = app.sign_in(&email("partner")).await;
+    let ids = |q: &str| {
+        let partner = &partner;
+        let q = q.to_string();
+        async move {
+            let r = partner.get(&format!("/api/v1/organizations?q={q}")).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("CONTOSO").await, vec![app.seed.cust_a.clone()]);
+    assert_eq!(
+        ids("ntos").await,
+        vec![app.seed.cust_a.clone()],
+        "inside a word"
+    );
+    // `%` and `_` are characters to find, not patterns: nothing is named like that.
+    assert!(ids("%25%25%25").await.is_empty());
+    assert!(ids("c_ntoso").await.is_empty());
+    // Fabrikam has no relationship with the partner: found by nobody's search here.
+    assert!(ids("fabrikam").await.is_empty());
+}
+on_both!(r9_partner_search_matches_case_blind_substrings_and_takes_wildcards_literally);
+
 async fn r9_partner_sees_a_customers_services_and_their_onboarding_state(app: &TestApp) {
     let customer = app.sign_in(&email("customer")).await;
     customer.post("/api/v1/requests", body(&["mail"])).await;
