@@ -124,15 +124,7 @@ impl Store {
         // A partner sees only its own customers (R9): a few hundred at most, so the search starts
         // from its relationships and filters them, instead of matching across every tenant and
         // intersecting — that would grow with the whole programme (BENCHMARKS.md).
-        // On SQLite a `LIKE` whose pattern is a bound parameter makes the statement re-prepare on
-        // every call (the pattern could enable the LIKE optimisation); `instr` matches the same
-        // rows, as the same lowercase substring, without that (BENCHMARKS.md, the profile).
         let (from_sql, search_sql, search_arg) = match (&partner, &q, short) {
-            (Some(_), Some(q), false) if self.backend() == crate::Backend::Sqlite => (
-                PARTNER_CUSTOMERS,
-                "AND instr(lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')), $3) > 0",
-                Some(q.clone()),
-            ),
             (Some(_), Some(q), false) => (
                 PARTNER_CUSTOMERS,
                 "AND lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')) LIKE $3 ESCAPE '\\'",
