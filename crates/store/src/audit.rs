@@ -61,7 +61,7 @@ impl Store {
                AND ($3 IS NULL OR entity_id = $3)
                AND ($4 IS NULL OR actor_user_id = $4)
                AND ($5 IS NULL OR id < $5)
-             ORDER BY id DESC LIMIT $6",
+             ORDER BY id DESC LIMIT CAST($6 AS BIGINT)",
         )
         .bind(f.tenant_org_id.clone())
         .bind(f.entity.clone())

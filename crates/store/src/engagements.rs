@@ -394,7 +394,7 @@ impl Store {
                AND ($3 IS NULL OR org_id IN (SELECT customer_org_id FROM relationships
                        WHERE partner_org_id = $3 AND status = 'active' AND expires_at > $4))
                AND ($5 IS NULL OR id > $5)
-             ORDER BY id LIMIT $6"
+             ORDER BY id LIMIT CAST($6 AS BIGINT)"
         );
         let rows: Vec<EngagementRow> =
             read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -882,7 +882,7 @@ impl Store {
         let count_sql = format!("SELECT COUNT(*) {from}");
         let list_sql = format!(
             "SELECT e.id AS engagement_id, e.org_id, t.template_key AS task_key, t.title, t.owner_side, t.due_day
-             {from} ORDER BY t.due_day, t.id LIMIT $2"
+             {from} ORDER BY t.due_day, t.id LIMIT CAST($2 AS BIGINT)"
         );
         let (n, rows) = read!(self, |p| {
             let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))

@@ -99,7 +99,7 @@ impl Store {
                         WHERE ((state = 'pending' AND run_at <= $3) OR (state = 'running' AND locked_until <= $3))
                           AND kind NOT IN (SELECT value FROM json_each($5))
                         ORDER BY run_at, id
-                        LIMIT $4)
+                        LIMIT CAST($4 AS BIGINT))
                      RETURNING {COLUMNS}"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -121,7 +121,7 @@ impl Store {
                         WHERE ((state = 'pending' AND run_at <= $3) OR (state = 'running' AND locked_until <= $3))
                           AND NOT (kind = ANY($5))
                         ORDER BY run_at, id
-                        LIMIT $4
+                        LIMIT CAST($4 AS BIGINT)
                         FOR UPDATE SKIP LOCKED)
                      UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2
                      FROM due WHERE jobs.id = due.id

@@ -413,7 +413,7 @@ impl Store {
                AND ($5 IS NULL OR m.starts_at < $5)
                AND ($6 IS NULL OR m.state = $6)
                AND ($7 IS NULL OR m.id > $7)
-             ORDER BY m.id LIMIT $8"
+             ORDER BY m.id LIMIT CAST($8 AS BIGINT)"
         );
         let rows: Vec<Meeting> = read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(f.request_id.clone())
@@ -450,7 +450,7 @@ impl Store {
             "SELECT r.id FROM requests r
              WHERE r.state = 'accepted'
                AND NOT EXISTS (SELECT 1 FROM meetings m WHERE m.request_id = r.id AND m.state IN ('booked', 'held'))
-             ORDER BY r.created_at, r.id LIMIT $1"
+             ORDER BY r.created_at, r.id LIMIT CAST($1 AS BIGINT)"
         )
         .bind(limit)
         .fetch_all(p)

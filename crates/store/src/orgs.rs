@@ -124,7 +124,15 @@ impl Store {
         // A partner sees only its own customers (R9): a few hundred at most, so the search starts
         // from its relationships and filters them, instead of matching across every tenant and
         // intersecting — that would grow with the whole programme (BENCHMARKS.md).
+        // On SQLite a `LIKE` whose pattern is a bound parameter marks the statement to be
+        // re-prepared whenever it is bound again (the pattern could allow the LIKE optimisation);
+        // `instr` finds the same lowercase substring without that (see the crate's doc on LIMIT).
         let (from_sql, search_sql, search_arg) = match (&partner, &q, short) {
+            (Some(_), Some(q), false) if self.backend() == crate::Backend::Sqlite => (
+                PARTNER_CUSTOMERS,
+                "AND instr(lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')), $3) > 0",
+                Some(q.clone()),
+            ),
             (Some(_), Some(q), false) => (
                 PARTNER_CUSTOMERS,
                 "AND lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')) LIKE $3 ESCAPE '\\'",
@@ -148,7 +156,7 @@ impl Store {
                AND (CAST($3 AS TEXT) IS NULL OR 1 = 1) {search_sql}
                AND ($6 IS NULL OR id = $6)
                AND ($7 IS NULL OR id > $7)
-             ORDER BY id LIMIT $8",
+             ORDER BY id LIMIT CAST($8 AS BIGINT)",
             where_kw = if partner.is_some() { "WHERE" } else { "AND" },
         );
         let rows: Vec<Organization> =

@@ -140,7 +140,7 @@ impl Store {
              WHERE ($1 IS NULL OR partner_org_id = $1) AND ($2 IS NULL OR customer_org_id = $2)
                AND ($3 IS NULL OR partner_org_id = $3 OR customer_org_id = $3)
                AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR id > $5)
-             ORDER BY id LIMIT $6"
+             ORDER BY id LIMIT CAST($6 AS BIGINT)"
         );
         let rows: Vec<Relationship> =
             read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))

@@ -230,7 +230,7 @@ impl Store {
                AND ($8 IS NULL OR created_at < $8)
                AND ($9 IS NULL OR created_at >= $9)
                AND ($10 IS NULL OR id > $10)
-             ORDER BY id LIMIT $11"
+             ORDER BY id LIMIT CAST($11 AS BIGINT)"
         );
         let rows: Vec<Request> = read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(f.state.clone())

@@ -80,7 +80,7 @@ impl Store {
             "SELECT {COLUMNS} FROM subscriptions
              WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR plan_id = $3)
                AND ($4 IS NULL OR id > $4)
-             ORDER BY id LIMIT $5"
+             ORDER BY id LIMIT CAST($5 AS BIGINT)"
         );
         let rows: Vec<Subscription> =
             read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))

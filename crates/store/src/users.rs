@@ -122,7 +122,7 @@ impl Store {
              WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR role = $2)
                AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\' OR email LIKE $3 ESCAPE '\\')
                AND ($4 IS NULL OR id > $4)
-             ORDER BY id LIMIT $5"
+             ORDER BY id LIMIT CAST($5 AS BIGINT)"
         );
         let rows: Vec<User> = read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(f.org_id.clone())
