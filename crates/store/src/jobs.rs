@@ -88,38 +88,42 @@ impl Store {
         skip_kinds: &[&str],
     ) -> Result<Vec<Job>, StoreError> {
         let locked_until = now.saturating_add(lease_seconds.max(1));
-        let skip: Vec<String> = skip_kinds.iter().map(|k| k.to_string()).collect();
+        let mut skip: Vec<String> = skip_kinds.iter().map(|k| k.to_string()).collect();
+        skip.sort();
+        skip.dedup();
         let mut jobs: Vec<Job> = match &self.pool {
             // One write connection: this statement runs alone, so no other claim can interleave.
             Pool::Sqlite { write, .. } => {
+                let due = due_jobs(&skip, 5);
                 let sql = format!(
                     "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2
                      WHERE id IN (
-                        SELECT id FROM jobs
-                        WHERE ((state = 'pending' AND run_at <= $3) OR (state = 'running' AND locked_until <= $3))
-                          AND kind NOT IN (SELECT value FROM json_each($5))
+                        SELECT id FROM ({due}) AS due
                         ORDER BY run_at, id
                         LIMIT CAST($4 AS BIGINT))
                      RETURNING {COLUMNS}"
                 );
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(worker)
                     .bind(locked_until)
                     .bind(now)
-                    .bind(limit)
-                    .bind(serde_json::Value::from(skip).to_string())
-                    .fetch_all(write)
-                    .await?
+                    .bind(limit);
+                for k in &skip {
+                    q = q.bind(k.clone());
+                }
+                q.fetch_all(write).await?
             }
             // Several processes claim at once: SKIP LOCKED makes each pass over rows another is
             // claiming, and the re-check of the condition under the row lock stops a job that
             // was just claimed (and committed) elsewhere from being claimed again.
             Pool::Postgres(p) => {
+                let due = due_jobs(&skip, 6);
                 let sql = format!(
                     "WITH due AS MATERIALIZED (
                         SELECT id FROM jobs
                         WHERE ((state = 'pending' AND run_at <= $3) OR (state = 'running' AND locked_until <= $3))
                           AND NOT (kind = ANY($5))
+                          AND id IN (SELECT id FROM ({due}) AS candidates)
                         ORDER BY run_at, id
                         LIMIT CAST($4 AS BIGINT)
                         FOR UPDATE SKIP LOCKED)
@@ -132,14 +136,16 @@ impl Store {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(worker)
                     .bind(locked_until)
                     .bind(now)
                     .bind(limit)
-                    .bind(skip)
-                    .fetch_all(p)
-                    .await?
+                    .bind(skip.clone());
+                for k in &skip {
+                    q = q.bind(k.clone());
+                }
+                q.fetch_all(p).await?
             }
         };
         // RETURNING gives no order; run them in the order they became due.
@@ -273,5 +279,60 @@ impl Store {
         .fetch_one(p)
         .await?);
         Ok(oldest.map(|at| (now - at).max(0)))
+    }
+}
+
+/// The due jobs (`id`, `run_at`) of every kind but the sorted `skip` kinds, bound from `$first` on.
+///
+/// Pending jobs are read by ranges of kinds between the skipped ones (index `jobs_due_by_kind`):
+/// a `NOT IN` would read past every waiting job of a skipped kind on each claim, and mail that
+/// cannot be sent (no SMTP server) piles up. Running jobs with an expired lease are few. The `+`
+/// keeps SQLite's planner, which has no statistics, from taking `jobs_due` by `run_at` instead.
+fn due_jobs(skip: &[String], first: usize) -> String {
+    let param = |i: usize| format!("${}", i + first);
+    let running = if skip.is_empty() {
+        String::new()
+    } else {
+        let all: Vec<String> = (0..skip.len()).map(param).collect();
+        format!(" AND kind NOT IN ({})", all.join(", "))
+    };
+    let mut legs = Vec::with_capacity(skip.len() + 2);
+    for gap in 0..=skip.len() {
+        let lower = gap
+            .checked_sub(1)
+            .map(|i| format!(" AND kind > {}", param(i)));
+        let upper = (gap < skip.len()).then(|| format!(" AND kind < {}", param(gap)));
+        // With no kind to skip, `jobs_due` by `run_at` reads only what is due.
+        let run_at = if skip.is_empty() { "run_at" } else { "+run_at" };
+        legs.push(format!(
+            "SELECT id, run_at FROM jobs WHERE state = 'pending'{}{} AND {run_at} <= $3",
+            lower.unwrap_or_default(),
+            upper.unwrap_or_default()
+        ));
+    }
+    legs.push(format!(
+        "SELECT id, run_at FROM jobs WHERE state = 'running' AND locked_until <= $3{running}"
+    ));
+    legs.join(" UNION ALL ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::due_jobs;
+
+    #[test]
+    fn due_jobs_reads_the_ranges_between_skipped_kinds() {
+        assert_eq!(
+            due_jobs(&[], 6),
+            "SELECT id, run_at FROM jobs WHERE state = 'pending' AND run_at <= $3 UNION ALL \
+             SELECT id, run_at FROM jobs WHERE state = 'running' AND locked_until <= $3"
+        );
+        assert_eq!(
+            due_jobs(&["mail".into(), "webhook".into()], 6),
+            "SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind < $6 AND +run_at <= $3 UNION ALL \
+             SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind > $6 AND kind < $7 AND +run_at <= $3 UNION ALL \
+             SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind > $7 AND +run_at <= $3 UNION ALL \
+             SELECT id, run_at FROM jobs WHERE state = 'running' AND locked_until <= $3 AND kind NOT IN ($6, $7)"
+        );
     }
 }

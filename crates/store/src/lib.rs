@@ -136,6 +136,9 @@ macro_rules! write_tx {
 }
 pub(crate) use {read, write_tx};
 
+/// A PostgreSQL connection idle this long is pinged before it is used again.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
+
 impl Store {
     /// Opens (creating if needed) the database at `url` and runs its migrations.
     ///
@@ -147,6 +150,18 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings a connection every time it leaves the pool: a round trip to the
+                // server before each statement. A busy connection has just proved itself, so
+                // only one idle for a while (the kind a restart or a firewall breaks) is pinged.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(opts)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -167,14 +182,18 @@ impl Store {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // No ping before each use (sqlx's default): the connection is in this process, and
+            // the ping was one more hand-off to its thread for every statement (BENCHMARKS.md).
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false)
                 .connect_with(opts.clone())
                 .await?;
             sqlx::migrate!("./migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(opts.read_only(true))
                 .await?;
             Store {

@@ -129,7 +129,7 @@ macro_rules! insert_request {
         .bind(ctx.at)
         .bind(ctx.actor_user_id.clone())
         .bind(&r.state)
-        .bind(format!("filed via {}", r.channel))
+        .bind($crate::requests::filing_note(r))
         .execute(&mut *$tx)
         .await?;
         audit!(
@@ -139,8 +139,7 @@ macro_rules! insert_request {
             "request.create",
             "request",
             r.id.clone(),
-            json!({"channel": r.channel, "kinds": r.kinds, "services": r.services, "language": r.language,
-                   "filed_by": r.filed_by, "filed_by_org_id": r.filed_by_org_id})
+            $crate::requests::filing_audit_changes(r)
         );
         for m in jobs {
             enqueue!(
@@ -155,6 +154,30 @@ macro_rules! insert_request {
     }};
 }
 pub(crate) use insert_request;
+
+/// The note of a new request's first history entry.
+pub(crate) fn filing_note(r: &Request) -> String {
+    format!("filed via {}", r.channel)
+}
+
+/// What the audit record of a new request holds.
+pub(crate) fn filing_audit_changes(r: &Request) -> Value {
+    json!({"channel": r.channel, "kinds": r.kinds, "services": r.services, "language": r.language,
+           "filed_by": r.filed_by, "filed_by_org_id": r.filed_by_org_id})
+}
+
+/// A new request as [`insert_request`] stores it: what a read right after the commit returns.
+pub(crate) fn as_filed(r: &Request, ctx: &AuditCtx) -> Request {
+    Request {
+        state_reason: None,
+        manager_id: None,
+        awaiting_requester: false,
+        first_response_at: None,
+        created_at: ctx.at,
+        updated_at: ctx.at,
+        ..r.clone()
+    }
+}
 
 impl Store {
     /// Records a new request, its first history entry, the audit record and its mails, atomically.
@@ -175,7 +198,9 @@ impl Store {
                 Ok(())
             })?;
         }
-        self.get_request(&r.id).await
+        // The row is exactly what was written (`as_filed`), so it is not read back: one round
+        // trip less on the busiest write path.
+        Ok(as_filed(r, ctx))
     }
 
     /// One request.

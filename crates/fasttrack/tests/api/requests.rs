@@ -567,8 +567,48 @@ async fn concurrent_filings_are_each_acknowledged_only_once_stored(app: &TestApp
                 "{o:?}"
             );
         } else {
-            assert_eq!(o.as_ref().unwrap().id, rows[i].id);
+            let filed = o.as_ref().unwrap();
+            assert_eq!(filed.id, rows[i].id);
+            // What filing answers is what a read returns.
+            let stored = app.store.get_request(&filed.id).await.unwrap();
+            assert_eq!(format!("{filed:?}"), format!("{stored:?}"));
         }
     }
+
+    // Written together (the first burst) or one by one (the burst with the clash), a filing
+    // leaves the same history entry and audit record.
+    let audit_of = |id: String| {
+        let store = app.store.clone();
+        async move {
+            let page = store
+                .list_audit(&fasttrack_store::AuditFilter {
+                    entity_id: Some(id),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(page.items.len(), 1);
+            page.items.into_iter().next().unwrap()
+        }
+    };
+    let (together, alone) = (ids[0].clone(), rows[0].id.clone());
+    let (a, b) = (
+        audit_of(together.clone()).await,
+        audit_of(alone.clone()).await,
+    );
+    assert_eq!(
+        (&a.action, &a.entity, &a.tenant_org_id, &a.changes),
+        (&b.action, &b.entity, &b.tenant_org_id, &b.changes)
+    );
+    assert_eq!(a.action, "request.create");
+    let (a, b) = (
+        app.store.request_events(&together).await.unwrap(),
+        app.store.request_events(&alone).await.unwrap(),
+    );
+    assert_eq!(
+        (&a[0].from_state, &a[0].to_state, &a[0].note),
+        (&b[0].from_state, &b[0].to_state, &b[0].note)
+    );
 }
 on_both!(concurrent_filings_are_each_acknowledged_only_once_stored);
