@@ -307,4 +307,32 @@ mod tests {
         }
         assert!(read > 10, "only {read} source files found in {dir}");
     }
+
+    /// `.cargo/config.toml` builds SQLite without the two locks every connection of the process
+    /// would otherwise share (BENCHMARKS.md): a build that lost the setting fails here.
+    #[tokio::test]
+    async fn sqlite_is_built_without_locks_that_every_connection_shares() {
+        let path = std::env::temp_dir().join(format!("fasttrack-options-{}.db", crate::new_id()));
+        let url = path.to_str().expect("a UTF-8 temporary path").to_string();
+        let store = crate::Store::connect(&url).await.expect("a new database");
+        let crate::Pool::Sqlite { read, .. } = &store.pool else {
+            panic!("a path opens SQLite");
+        };
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(read)
+            .await
+            .expect("the compile options");
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{url}{suffix}"));
+        }
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "one page-cache group for all connections: {options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "memory statistics lock every allocation: {options:?}"
+        );
+    }
 }
