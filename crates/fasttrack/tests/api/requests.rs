@@ -135,6 +135,28 @@ async fn r2_service_the_plan_does_not_cover_is_refused_by_name(app: &TestApp) {
 }
 on_both!(r2_service_the_plan_does_not_cover_is_refused_by_name);
 
+/// A service the catalogue does not have is named as unknown, not as one the plan lacks: filing
+/// reads the catalogue only when a requested service is not eligible, and this is that case.
+async fn a_service_missing_from_the_catalogue_is_refused_as_unknown(app: &TestApp) {
+    let customer = app.sign_in(&email("customer")).await;
+    let before = request_count(app).await;
+    let r = customer
+        .post("/api/v1/requests", body(&["mail", "teleportation"]))
+        .await;
+    assert_problem(&r, 422);
+    assert_eq!(problem_fields(&r), vec!["services[1]"]);
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such service 'teleportation'"),
+        "{}",
+        r.body
+    );
+    assert_eq!(request_count(app).await, before);
+}
+on_both!(a_service_missing_from_the_catalogue_is_refused_as_unknown);
+
 async fn r11_unsupported_language_is_refused_with_the_supported_list(app: &TestApp) {
     let customer = app.sign_in(&email("customer")).await;
     let mut b = body(&["mail"]);
