@@ -1,20 +1,106 @@
-//! Group commit of request intake on SQLite.
+//! Group commit of request intake.
 //!
 //! SQLite has one writer, and with `synchronous = FULL` every commit waits for the disk. Filing
 //! requests one transaction each caps intake at the disk's flush rate and makes every caller
 //! queue behind every other. Here one task takes every filing waiting at a moment, writes them
 //! all in one transaction (one statement per table; should that fail, one savepoint per filing,
 //! so a bad filing fails alone), commits once, and only then answers each caller: an
-//! acknowledged request is on disk, as before (SPEC §4 "Reliable").
+//! acknowledged request is on disk, as before (SPEC §4 "Reliable"). On PostgreSQL each server
+//! process batches its own filings the same way: a filing one transaction at a time was eight
+//! round trips to the database server and a commit.
 
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::audit;
 use crate::jobs::enqueue;
 use crate::requests::{filing_audit_changes, filing_note, insert_request, JobSpec, Request};
 use crate::{new_id, AuditCtx, StoreError};
+
+/// Writes a batch in one transaction, one savepoint per filing, and answers every caller.
+macro_rules! commit_one_by_one {
+    ($pool:expr, $batch:expr) => {{
+        let (pool, batch) = ($pool, $batch);
+        let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
+        let committed: Result<(), sqlx::Error> = async {
+            let mut tx = pool.begin().await?;
+            for f in &batch {
+                sqlx::query("SAVEPOINT filing").execute(&mut *tx).await?;
+                let one: Result<(), StoreError> = async {
+                    insert_request!(tx, &f.request, &f.jobs, &f.ctx);
+                    Ok(())
+                }
+                .await;
+                if one.is_err() {
+                    sqlx::query("ROLLBACK TO filing").execute(&mut *tx).await?;
+                }
+                sqlx::query("RELEASE filing").execute(&mut *tx).await?;
+                outcomes.push(one);
+            }
+            tx.commit().await
+        }
+        .await;
+        match committed {
+            Ok(()) => {
+                for (f, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = f.done.send(outcome);
+                }
+            }
+            Err(e) => fail_all(batch, &e),
+        }
+    }};
+}
+
+/// Writes a batch in one transaction and answers every caller once it is committed.
+///
+/// The batch goes in with one statement per table (`$statements`, in the order of
+/// [`batch_rows`]), its rows passed as one JSON array: a filing one at a time is eight statements,
+/// and each statement is a hand-off to SQLite's connection thread or a round trip to PostgreSQL,
+/// which the profiles showed to be the main cost (BENCHMARKS.md). When that fails (a filing that
+/// cannot be written), the batch is written again one savepoint per filing, so the bad one fails
+/// alone with its own error.
+macro_rules! commit {
+    ($pool:expr, $batch:expr, $statements:expr) => {{
+        let (pool, batch) = ($pool, $batch);
+        let rows = batch_rows(&batch);
+        let together: Result<bool, sqlx::Error> = async {
+            let mut tx = pool.begin().await?;
+            let mut written: Result<(), sqlx::Error> = Ok(());
+            for (sql, json) in $statements.iter().zip(&rows) {
+                if json.as_str() == "[]" {
+                    continue;
+                }
+                if let Err(e) = sqlx::query(*sql).bind(json.as_str()).execute(&mut *tx).await {
+                    written = Err(e);
+                    break;
+                }
+            }
+            match written {
+                Ok(()) => {
+                    tx.commit().await?;
+                    Ok(true)
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, filings = batch.len(), "the batch failed as a whole; filing one by one");
+                    tx.rollback().await?;
+                    Ok(false)
+                }
+            }
+        }
+        .await;
+        match together {
+            Ok(true) => {
+                for f in batch {
+                    // A caller that went away (client disconnected) no longer needs its answer.
+                    let _ = f.done.send(Ok(()));
+                }
+            }
+            Ok(false) => commit_one_by_one!(pool, batch),
+            Err(e) => fail_all(batch, &e),
+        }
+    }};
+}
 
 /// At most this many filings share one commit: bounds the time the writer is held.
 const MAX_BATCH: usize = 256;
@@ -33,14 +119,33 @@ pub(crate) struct IntakeWriter {
     queue: mpsc::Sender<Filing>,
 }
 
+/// The database a writer commits to.
+enum Target {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
 impl IntakeWriter {
     /// Starts the writer task on `pool` (the one-connection write pool).
     pub(crate) fn start(pool: SqlitePool) -> IntakeWriter {
+        IntakeWriter::spawn(Target::Sqlite(pool))
+    }
+
+    /// Starts the writer task of this process on a PostgreSQL pool.
+    pub(crate) fn start_postgres(pool: PgPool) -> IntakeWriter {
+        IntakeWriter::spawn(Target::Postgres(pool))
+    }
+
+    fn spawn(target: Target) -> IntakeWriter {
         let (queue, mut rx) = mpsc::channel::<Filing>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                commit(&pool, std::mem::take(&mut batch)).await;
+                let batch = std::mem::take(&mut batch);
+                match &target {
+                    Target::Sqlite(pool) => commit!(pool, batch, SQLITE_BATCH),
+                    Target::Postgres(pool) => commit!(pool, batch, POSTGRES_BATCH),
+                }
             }
         });
         IntakeWriter { queue }
@@ -70,47 +175,9 @@ impl IntakeWriter {
     }
 }
 
-/// Writes a batch in one transaction and answers every caller once it is committed.
-///
-/// The batch goes in with one statement per table, its rows passed as one JSON array: a filing
-/// one at a time is eight statements, and each statement is a hand-off to the connection's
-/// thread, which the profile showed to be the writer's main cost (BENCHMARKS.md). When that
-/// fails (a filing that cannot be written), the batch is written again one savepoint per filing,
-/// so the bad one fails alone with its own error.
-async fn commit(pool: &SqlitePool, batch: Vec<Filing>) {
-    let together: Result<bool, sqlx::Error> = async {
-        let mut tx = pool.begin().await?;
-        match write_together(&mut tx, &batch).await {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(true)
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, filings = batch.len(), "the batch failed as a whole; filing one by one");
-                tx.rollback().await?;
-                Ok(false)
-            }
-        }
-    }
-    .await;
-    match together {
-        Ok(true) => {
-            for f in batch {
-                // A caller that went away (client disconnected) no longer needs its answer.
-                let _ = f.done.send(Ok(()));
-            }
-        }
-        Ok(false) => commit_one_by_one(pool, batch).await,
-        Err(e) => fail_all(batch, &e),
-    }
-}
-
-/// Every filing of the batch with one statement per table; the statements' text never changes,
-/// so each stays prepared.
-async fn write_together(
-    tx: &mut sqlx::SqliteConnection,
-    batch: &[Filing],
-) -> Result<(), sqlx::Error> {
+/// The rows of a batch as four JSON arrays: requests, their history entries, audit records and
+/// jobs, in the order the statements of [`SQLITE_BATCH`] and [`POSTGRES_BATCH`] take them.
+fn batch_rows(batch: &[Filing]) -> [String; 4] {
     let mut requests = Vec::with_capacity(batch.len());
     let mut events = Vec::with_capacity(batch.len());
     let mut audits = Vec::with_capacity(batch.len());
@@ -139,83 +206,67 @@ async fn write_together(
             }));
         }
     }
-    sqlx::query(
-        "INSERT INTO requests (id, org_id, filed_by, filed_by_org_id, channel, kinds, services, contact, language,
-            time_zone, preferred_windows, description, migration, migration_level, state, state_reason, manager_id,
-            awaiting_requester, first_response_at, created_at, updated_at)
-         SELECT value->>'id', value->>'org_id', value->>'filed_by', value->>'filed_by_org_id', value->>'channel',
-            value->>'kinds', value->>'services', value->>'contact', value->>'language', value->>'time_zone',
-            value->>'preferred_windows', value->>'description', value->>'migration', value->>'migration_level',
-            value->>'state', NULL, NULL, FALSE, NULL, value->>'at', value->>'at'
-         FROM json_each($1) ORDER BY key",
-    )
-    .bind(Value::Array(requests).to_string())
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO request_events (id, request_id, at, actor_id, from_state, to_state, note)
-         SELECT value->>'id', value->>'request_id', value->>'at', value->>'actor_id', NULL, value->>'to_state',
-            value->>'note'
-         FROM json_each($1) ORDER BY key",
-    )
-    .bind(Value::Array(events).to_string())
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor_org_id, acting_for_org_id, tenant_org_id, action, entity,
-            entity_id, changes)
-         SELECT value->>'at', value->>'actor_user_id', value->>'actor_org_id', value->>'acting_for_org_id',
-            value->>'tenant_org_id', 'request.create', 'request', value->>'entity_id', value->>'changes'
-         FROM json_each($1) ORDER BY key",
-    )
-    .bind(Value::Array(audits).to_string())
-    .execute(&mut *tx)
-    .await?;
-    if !jobs.is_empty() {
-        // `WHERE true`: SQLite needs it to read `ON CONFLICT` as the upsert clause.
-        sqlx::query(
-            "INSERT INTO jobs (kind, dedupe_key, payload, state, attempts, run_at, created_at)
-             SELECT value->>'kind', value->>'dedupe_key', value->>'payload', 'pending', 0, value->>'at', value->>'at'
-             FROM json_each($1) WHERE true ORDER BY key
-             ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(Value::Array(jobs).to_string())
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
+    [requests, events, audits, jobs].map(|rows| Value::Array(rows).to_string())
 }
 
-/// Writes a batch in one transaction, one savepoint per filing, and answers every caller.
-async fn commit_one_by_one(pool: &SqlitePool, batch: Vec<Filing>) {
-    let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
-    let committed: Result<(), sqlx::Error> = async {
-        let mut tx = pool.begin().await?;
-        for f in &batch {
-            sqlx::query("SAVEPOINT filing").execute(&mut *tx).await?;
-            let one: Result<(), StoreError> = async {
-                insert_request!(tx, &f.request, &f.jobs, &f.ctx);
-                Ok(())
-            }
-            .await;
-            if one.is_err() {
-                sqlx::query("ROLLBACK TO filing").execute(&mut *tx).await?;
-            }
-            sqlx::query("RELEASE filing").execute(&mut *tx).await?;
-            outcomes.push(one);
-        }
-        tx.commit().await
-    }
-    .await;
-    match committed {
-        Ok(()) => {
-            for (f, outcome) in batch.into_iter().zip(outcomes) {
-                let _ = f.done.send(outcome);
-            }
-        }
-        Err(e) => fail_all(batch, &e),
-    }
+/// The head of both dialects' insert of a batch's requests.
+macro_rules! requests_columns {
+    () => {
+        "INSERT INTO requests (id, org_id, filed_by, filed_by_org_id, channel, kinds, services, contact,
+            language, time_zone, preferred_windows, description, migration, migration_level, state,
+            state_reason, manager_id, awaiting_requester, first_response_at, created_at, updated_at)"
+    };
 }
+
+/// A batch on SQLite, one statement per table; the text never changes, so each stays prepared.
+const SQLITE_BATCH: [&str; 4] = [
+    concat!(
+        requests_columns!(),
+        " SELECT value->>'id', value->>'org_id', value->>'filed_by', value->>'filed_by_org_id', value->>'channel',
+        value->>'kinds', value->>'services', value->>'contact', value->>'language', value->>'time_zone',
+        value->>'preferred_windows', value->>'description', value->>'migration', value->>'migration_level',
+        value->>'state', NULL, NULL, FALSE, NULL, value->>'at', value->>'at'
+     FROM json_each($1) ORDER BY key"
+    ),
+    "INSERT INTO request_events (id, request_id, at, actor_id, from_state, to_state, note)
+     SELECT value->>'id', value->>'request_id', value->>'at', value->>'actor_id', NULL, value->>'to_state',
+        value->>'note'
+     FROM json_each($1) ORDER BY key",
+    "INSERT INTO audit_log (at, actor_user_id, actor_org_id, acting_for_org_id, tenant_org_id, action, entity,
+        entity_id, changes)
+     SELECT value->>'at', value->>'actor_user_id', value->>'actor_org_id', value->>'acting_for_org_id',
+        value->>'tenant_org_id', 'request.create', 'request', value->>'entity_id', value->>'changes'
+     FROM json_each($1) ORDER BY key",
+    // `WHERE true`: SQLite needs it to read `ON CONFLICT` as the upsert clause.
+    "INSERT INTO jobs (kind, dedupe_key, payload, state, attempts, run_at, created_at)
+     SELECT value->>'kind', value->>'dedupe_key', value->>'payload', 'pending', 0, value->>'at', value->>'at'
+     FROM json_each($1) WHERE true ORDER BY key
+     ON CONFLICT (dedupe_key) DO NOTHING",
+];
+
+/// The same statements on PostgreSQL.
+const POSTGRES_BATCH: [&str; 4] = [
+    concat!(
+        requests_columns!(),
+        " SELECT v->>'id', v->>'org_id', v->>'filed_by', v->>'filed_by_org_id', v->>'channel',
+        v->>'kinds', v->>'services', v->>'contact', v->>'language', v->>'time_zone',
+        v->>'preferred_windows', v->>'description', v->>'migration', v->>'migration_level',
+        v->>'state', NULL, NULL, FALSE, NULL, (v->>'at')::BIGINT, (v->>'at')::BIGINT
+     FROM jsonb_array_elements(CAST($1 AS TEXT)::jsonb) WITH ORDINALITY AS rows (v, n) ORDER BY n"
+    ),
+    "INSERT INTO request_events (id, request_id, at, actor_id, from_state, to_state, note)
+     SELECT v->>'id', v->>'request_id', (v->>'at')::BIGINT, v->>'actor_id', NULL, v->>'to_state', v->>'note'
+     FROM jsonb_array_elements(CAST($1 AS TEXT)::jsonb) WITH ORDINALITY AS rows (v, n) ORDER BY n",
+    "INSERT INTO audit_log (at, actor_user_id, actor_org_id, acting_for_org_id, tenant_org_id, action, entity,
+        entity_id, changes)
+     SELECT (v->>'at')::BIGINT, v->>'actor_user_id', v->>'actor_org_id', v->>'acting_for_org_id',
+        v->>'tenant_org_id', 'request.create', 'request', v->>'entity_id', v->>'changes'
+     FROM jsonb_array_elements(CAST($1 AS TEXT)::jsonb) WITH ORDINALITY AS rows (v, n) ORDER BY n",
+    "INSERT INTO jobs (kind, dedupe_key, payload, state, attempts, run_at, created_at)
+     SELECT v->>'kind', v->>'dedupe_key', v->>'payload', 'pending', 0, (v->>'at')::BIGINT, (v->>'at')::BIGINT
+     FROM jsonb_array_elements(CAST($1 AS TEXT)::jsonb) WITH ORDINALITY AS rows (v, n) ORDER BY n
+     ON CONFLICT (dedupe_key) DO NOTHING",
+];
 
 /// Answers every caller of a batch whose commit failed.
 fn fail_all(batch: Vec<Filing>, e: &sqlx::Error) {

@@ -82,8 +82,8 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
-    /// SQLite only: request intake's group commit (see `group_commit`).
-    intake: Option<group_commit::IntakeWriter>,
+    /// Request intake's group commit (see `group_commit`).
+    intake: group_commit::IntakeWriter,
 }
 
 impl std::fmt::Debug for Store {
@@ -166,8 +166,8 @@ impl Store {
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Store {
+                intake: group_commit::IntakeWriter::start_postgres(pool.clone()),
                 pool: Pool::Postgres(pool),
-                intake: None,
             }
         } else {
             let path = url
@@ -197,16 +197,11 @@ impl Store {
                 .connect_with(opts.read_only(true))
                 .await?;
             Store {
-                intake: Some(group_commit::IntakeWriter::start(write.clone())),
+                intake: group_commit::IntakeWriter::start(write.clone()),
                 pool: Pool::Sqlite { read, write },
             }
         };
         Ok(store)
-    }
-
-    /// The group-commit writer request intake goes through, on SQLite.
-    pub(crate) fn intake_writer(&self) -> Option<&group_commit::IntakeWriter> {
-        self.intake.as_ref()
     }
 
     /// The backend this store runs on.

@@ -188,16 +188,11 @@ impl Store {
         jobs: &[JobSpec],
         ctx: &AuditCtx,
     ) -> Result<Request, StoreError> {
-        if let Some(writer) = self.intake_writer() {
-            // SQLite: committed with the other filings waiting at this moment, in one fsync;
-            // acknowledged only once that commit is on disk.
-            writer.file(r.clone(), jobs.to_vec(), ctx.clone()).await?;
-        } else {
-            write_tx!(self, |tx| {
-                insert_request!(tx, r, jobs, ctx);
-                Ok(())
-            })?;
-        }
+        // Committed with the other filings waiting at this moment, in one transaction;
+        // acknowledged only once that commit is durable.
+        self.intake
+            .file(r.clone(), jobs.to_vec(), ctx.clone())
+            .await?;
         // The row is exactly what was written (`as_filed`), so it is not read back: one round
         // trip less on the busiest write path.
         Ok(as_filed(r, ctx))
