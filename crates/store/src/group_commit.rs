@@ -13,70 +13,46 @@ use serde_json::{json, Value};
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit::audit;
-use crate::jobs::enqueue;
-use crate::requests::{filing_audit_changes, filing_note, insert_request, JobSpec, Request};
+use crate::requests::{JobSpec, Request};
 use crate::{new_id, AuditCtx, StoreError};
 
-/// Writes a batch in one transaction, one savepoint per filing, and answers every caller.
-macro_rules! commit_one_by_one {
-    ($pool:expr, $batch:expr) => {{
-        let (pool, batch) = ($pool, $batch);
-        let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
-        let committed: Result<(), sqlx::Error> = async {
-            let mut tx = pool.begin().await?;
-            for f in &batch {
-                sqlx::query("SAVEPOINT filing").execute(&mut *tx).await?;
-                let one: Result<(), StoreError> = async {
-                    insert_request!(tx, &f.request, &f.jobs, &f.ctx);
-                    Ok(())
-                }
-                .await;
-                if one.is_err() {
-                    sqlx::query("ROLLBACK TO filing").execute(&mut *tx).await?;
-                }
-                sqlx::query("RELEASE filing").execute(&mut *tx).await?;
-                outcomes.push(one);
+/// Runs `$statements` (one per table, see [`batch_rows`]) on `$tx` with the rows `$rows`; the
+/// first error stops it. What a filing writes is defined here once, for a batch and for a
+/// filing alone.
+macro_rules! write_rows {
+    ($tx:expr, $statements:expr, $rows:expr) => {{
+        let mut written: Result<(), sqlx::Error> = Ok(());
+        for (sql, json) in $statements.iter().zip($rows.iter()) {
+            if json.as_str() == "[]" {
+                continue;
             }
-            tx.commit().await
-        }
-        .await;
-        match committed {
-            Ok(()) => {
-                for (f, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = f.done.send(outcome);
-                }
+            if let Err(e) = sqlx::query(*sql)
+                .bind(json.as_str())
+                .execute(&mut *$tx)
+                .await
+            {
+                written = Err(e);
+                break;
             }
-            Err(e) => fail_all(batch, &e),
         }
+        written
     }};
 }
 
 /// Writes a batch in one transaction and answers every caller once it is committed.
 ///
-/// The batch goes in with one statement per table (`$statements`, in the order of
-/// [`batch_rows`]), its rows passed as one JSON array: a filing one at a time is eight statements,
-/// and each statement is a hand-off to SQLite's connection thread or a round trip to PostgreSQL,
-/// which the profiles showed to be the main cost (BENCHMARKS.md). When that fails (a filing that
-/// cannot be written), the batch is written again one savepoint per filing, so the bad one fails
-/// alone with its own error.
+/// The batch goes in with one statement per table (`$statements`), its rows passed as one JSON
+/// array: a filing one at a time is eight statements, and each statement is a hand-off to
+/// SQLite's connection thread or a round trip to PostgreSQL, which the profiles showed to be the
+/// main cost (BENCHMARKS.md). When that fails (a filing that cannot be written), the batch is
+/// written again one savepoint per filing with the same statements, so the bad one fails alone
+/// with its own error.
 macro_rules! commit {
     ($pool:expr, $batch:expr, $statements:expr) => {{
         let (pool, batch) = ($pool, $batch);
-        let rows = batch_rows(&batch);
         let together: Result<bool, sqlx::Error> = async {
             let mut tx = pool.begin().await?;
-            let mut written: Result<(), sqlx::Error> = Ok(());
-            for (sql, json) in $statements.iter().zip(&rows) {
-                if json.as_str() == "[]" {
-                    continue;
-                }
-                if let Err(e) = sqlx::query(*sql).bind(json.as_str()).execute(&mut *tx).await {
-                    written = Err(e);
-                    break;
-                }
-            }
-            match written {
+            match write_rows!(tx, $statements, batch_rows(&batch)) {
                 Ok(()) => {
                     tx.commit().await?;
                     Ok(true)
@@ -89,14 +65,35 @@ macro_rules! commit {
             }
         }
         .await;
-        match together {
-            Ok(true) => {
-                for f in batch {
+        let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
+        let committed = match together {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                async {
+                    let mut tx = pool.begin().await?;
+                    for f in &batch {
+                        sqlx::query("SAVEPOINT filing").execute(&mut *tx).await?;
+                        let one = write_rows!(tx, $statements, batch_rows(std::slice::from_ref(f)));
+                        if one.is_err() {
+                            sqlx::query("ROLLBACK TO filing").execute(&mut *tx).await?;
+                        }
+                        sqlx::query("RELEASE filing").execute(&mut *tx).await?;
+                        outcomes.push(one.map_err(StoreError::from));
+                    }
+                    tx.commit().await
+                }
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match committed {
+            Ok(()) => {
+                outcomes.resize_with(batch.len(), || Ok(()));
+                for (f, outcome) in batch.into_iter().zip(outcomes) {
                     // A caller that went away (client disconnected) no longer needs its answer.
-                    let _ = f.done.send(Ok(()));
+                    let _ = f.done.send(outcome);
                 }
             }
-            Ok(false) => commit_one_by_one!(pool, batch),
             Err(e) => fail_all(batch, &e),
         }
     }};
@@ -193,12 +190,15 @@ fn batch_rows(batch: &[Filing]) -> [String; 4] {
         }));
         events.push(json!({
             "id": new_id(), "request_id": r.id, "at": ctx.at, "actor_id": ctx.actor_user_id,
-            "to_state": r.state, "note": filing_note(r),
+            "to_state": r.state, "note": format!("filed via {}", r.channel),
         }));
         audits.push(json!({
             "at": ctx.at, "actor_user_id": ctx.actor_user_id, "actor_org_id": ctx.actor_org_id,
             "acting_for_org_id": ctx.acting_for_org_id, "tenant_org_id": r.org_id,
-            "entity_id": r.id, "changes": filing_audit_changes(r).to_string(),
+            "entity_id": r.id,
+            "changes": json!({"channel": r.channel, "kinds": r.kinds, "services": r.services,
+                              "language": r.language, "filed_by": r.filed_by,
+                              "filed_by_org_id": r.filed_by_org_id}).to_string(),
         }));
         for j in &f.jobs {
             jobs.push(json!({
