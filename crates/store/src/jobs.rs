@@ -286,8 +286,7 @@ impl Store {
 ///
 /// Pending jobs are read by ranges of kinds between the skipped ones (index `jobs_due_by_kind`):
 /// a `NOT IN` would read past every waiting job of a skipped kind on each claim, and mail that
-/// cannot be sent (no SMTP server) piles up. Running jobs with an expired lease are few. The `+`
-/// keeps SQLite's planner, which has no statistics, from taking `jobs_due` by `run_at` instead.
+/// cannot be sent (no SMTP server) piles up. Running jobs with an expired lease are few.
 fn due_jobs(skip: &[String], first: usize) -> String {
     let param = |i: usize| format!("${}", i + first);
     let running = if skip.is_empty() {
@@ -302,10 +301,8 @@ fn due_jobs(skip: &[String], first: usize) -> String {
             .checked_sub(1)
             .map(|i| format!(" AND kind > {}", param(i)));
         let upper = (gap < skip.len()).then(|| format!(" AND kind < {}", param(gap)));
-        // With no kind to skip, `jobs_due` by `run_at` reads only what is due.
-        let run_at = if skip.is_empty() { "run_at" } else { "+run_at" };
         legs.push(format!(
-            "SELECT id, run_at FROM jobs WHERE state = 'pending'{}{} AND {run_at} <= $3",
+            "SELECT id, run_at FROM jobs WHERE state = 'pending'{}{} AND run_at <= $3",
             lower.unwrap_or_default(),
             upper.unwrap_or_default()
         ));
@@ -319,6 +316,33 @@ fn due_jobs(skip: &[String], first: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::due_jobs;
+    use sqlx::Row;
+
+    /// The ranges must be read through `jobs_due_by_kind`: through `jobs_due` a claim reads the
+    /// pending jobs of the skipped kinds too, which made claims linear in a backlog of unsendable
+    /// mail (BENCHMARKS.md).
+    #[tokio::test]
+    async fn claims_skipping_a_kind_read_the_other_kinds_by_index_on_sqlite() {
+        let db = crate::TempSqlite::new().await;
+        let sql = format!("EXPLAIN QUERY PLAN {}", due_jobs(&["mail".into()], 4));
+        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(0_i64)
+            .bind(0_i64)
+            .bind(1_i64)
+            .bind("mail")
+            .fetch_all(db.read())
+            .await
+            .expect("a query plan")
+            .iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect();
+        let by_kind: Vec<&String> = plan
+            .iter()
+            .filter(|d| d.contains("jobs_due_by_kind (state=? AND kind"))
+            .collect();
+        assert_eq!(by_kind.len(), 2, "both pending ranges by kind: {plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN jobs")), "{plan:?}");
+    }
 
     #[test]
     fn due_jobs_reads_the_ranges_between_skipped_kinds() {
@@ -329,9 +353,9 @@ mod tests {
         );
         assert_eq!(
             due_jobs(&["mail".into(), "webhook".into()], 6),
-            "SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind < $6 AND +run_at <= $3 UNION ALL \
-             SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind > $6 AND kind < $7 AND +run_at <= $3 UNION ALL \
-             SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind > $7 AND +run_at <= $3 UNION ALL \
+            "SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind < $6 AND run_at <= $3 UNION ALL \
+             SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind > $6 AND kind < $7 AND run_at <= $3 UNION ALL \
+             SELECT id, run_at FROM jobs WHERE state = 'pending' AND kind > $7 AND run_at <= $3 UNION ALL \
              SELECT id, run_at FROM jobs WHERE state = 'running' AND locked_until <= $3 AND kind NOT IN ($6, $7)"
         );
     }

@@ -277,8 +277,45 @@ impl<T> Paged<T> {
     }
 }
 
+/// A store on a new SQLite file of its own, deleted when dropped: for tests that need the real
+/// schema and SQLite's own answers (plans, compile options).
+#[cfg(test)]
+pub(crate) struct TempSqlite {
+    pub(crate) store: Store,
+    path: String,
+}
+
+#[cfg(test)]
+impl TempSqlite {
+    pub(crate) async fn new() -> TempSqlite {
+        let path = std::env::temp_dir().join(format!("fasttrack-test-{}.db", new_id()));
+        let path = path.to_str().expect("a UTF-8 temporary path").to_string();
+        let store = Store::connect(&path).await.expect("a new database");
+        TempSqlite { store, path }
+    }
+
+    /// The read pool.
+    pub(crate) fn read(&self) -> &SqlitePool {
+        match &self.store.pool {
+            Pool::Sqlite { read, .. } => read,
+            Pool::Postgres(_) => panic!("a path opens SQLite"),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Drop for TempSqlite {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::TempSqlite;
+
     #[test]
     fn no_statement_binds_a_bare_limit_which_sqlite_would_re_prepare_on_every_call() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
@@ -307,20 +344,11 @@ mod tests {
     /// would otherwise share (BENCHMARKS.md): a build that lost the setting fails here.
     #[tokio::test]
     async fn sqlite_is_built_without_locks_that_every_connection_shares() {
-        let path = std::env::temp_dir().join(format!("fasttrack-options-{}.db", crate::new_id()));
-        let url = path.to_str().expect("a UTF-8 temporary path").to_string();
-        let store = crate::Store::connect(&url).await.expect("a new database");
-        let crate::Pool::Sqlite { read, .. } = &store.pool else {
-            panic!("a path opens SQLite");
-        };
+        let db = TempSqlite::new().await;
         let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
-            .fetch_all(read)
+            .fetch_all(db.read())
             .await
             .expect("the compile options");
-        drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{url}{suffix}"));
-        }
         assert!(
             !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
             "one page-cache group for all connections: {options:?}"
