@@ -298,12 +298,10 @@ impl Store {
     /// it moves.
     #[tracing::instrument(name = "Reading the scheduling version", skip_all)]
     pub async fn scheduling_version(&self) -> Result<i64, StoreError> {
-        let v: Option<i64> = read!(self, |p| sqlx::query_scalar(
-            "SELECT v FROM scheduling_version WHERE id = 1"
-        )
-        .fetch_optional(p)
-        .await?);
-        Ok(v.unwrap_or(0))
+        let v: Option<(i64,)> = self
+            .inline_row("SELECT v FROM scheduling_version WHERE id = 1", &[])
+            .await?;
+        Ok(v.map_or(0, |(v,)| v))
     }
 
     /// R15: the programme's service-level targets.

@@ -168,17 +168,15 @@ impl Store {
         org_id: &str,
         now: i64,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(read!(self, |p| {
-            sqlx::query_scalar(
-            "SELECT DISTINCT ps.service_id FROM subscriptions s
-             JOIN plan_services ps ON ps.plan_id = s.plan_id
-             WHERE s.org_id = $1 AND s.state = 'active' AND s.starts_at <= $2 AND (s.ends_at IS NULL OR s.ends_at > $2)
-             ORDER BY ps.service_id"
-        )
-        .bind(org_id)
-        .bind(now)
-        .fetch_all(p)
-        .await?
-        }))
+        let ids: Vec<(String,)> = self
+            .inline_rows(
+                "SELECT DISTINCT ps.service_id FROM subscriptions s
+                 JOIN plan_services ps ON ps.plan_id = s.plan_id
+                 WHERE s.org_id = $1 AND s.state = 'active' AND s.starts_at <= $2 AND (s.ends_at IS NULL OR s.ends_at > $2)
+                 ORDER BY ps.service_id",
+                &[org_id.into(), now.into()],
+            )
+            .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 }

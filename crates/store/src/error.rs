@@ -20,6 +20,9 @@ pub enum StoreError {
     Unstorable(String),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// A read run on the calling thread (SQLite's hot reads, `inline`) failed.
+    #[error(transparent)]
+    Inline(rusqlite::Error),
     /// A write batched with others (group commit) did not reach the disk.
     #[error("batched write failed: {0}")]
     Batch(String),

@@ -18,6 +18,7 @@ mod catalogue;
 mod engagements;
 mod error;
 mod group_commit;
+mod inline;
 pub mod jobs;
 mod meetings;
 mod metrics;
@@ -74,6 +75,8 @@ enum Pool {
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
+        /// The hot reads by index, run on the calling thread (`inline`).
+        inline: std::sync::Arc<inline::InlineReader>,
     },
     Postgres(PgPool),
 }
@@ -196,9 +199,17 @@ impl Store {
                 .test_before_acquire(false)
                 .connect_with(opts.read_only(true))
                 .await?;
+            // A connection per runtime worker thread and as many again, so a caller rarely
+            // finds them all taken.
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let inline = std::sync::Arc::new(inline::InlineReader::open(path, workers * 2)?);
             Store {
                 intake: group_commit::IntakeWriter::start(write.clone()),
-                pool: Pool::Sqlite { read, write },
+                pool: Pool::Sqlite {
+                    read,
+                    write,
+                    inline,
+                },
             }
         };
         Ok(store)
@@ -235,7 +246,12 @@ impl Store {
     /// Closes every connection, waiting for queries in flight.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite { read, write } => {
+            Pool::Sqlite {
+                read,
+                write,
+                inline,
+            } => {
+                inline.close();
                 read.close().await;
                 write.close().await;
             }

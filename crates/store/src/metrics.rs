@@ -64,7 +64,7 @@ impl Store {
             }
         }
         match &self.pool {
-            Pool::Sqlite { read, write } => vec![one("read", read), one("write", write)],
+            Pool::Sqlite { read, write, .. } => vec![one("read", read), one("write", write)],
             Pool::Postgres(p) => vec![one("main", p)],
         }
     }

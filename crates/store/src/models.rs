@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::inline::inline_row;
+
 /// An organization: a customer tenant, a partner or the programme itself.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Organization {
@@ -288,3 +290,40 @@ pub struct AuditRecord {
     /// JSON of what changed.
     pub changes: String,
 }
+
+inline_row!(Organization {
+    id,
+    kind,
+    name,
+    tenant_id,
+    region_id,
+    country,
+    time_zone,
+    language,
+    domains,
+    partner_of_record,
+    created_at,
+    updated_at,
+});
+inline_row!(User {
+    id,
+    org_id,
+    email,
+    name,
+    role,
+    password_hash,
+    language,
+    time_zone,
+    disabled,
+    created_at,
+    updated_at,
+});
+inline_row!(SubscriptionWithPlan {
+    plan_id,
+    paid,
+    eligible,
+    seats,
+    state,
+    starts_at,
+    ends_at,
+});

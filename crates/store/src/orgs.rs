@@ -68,12 +68,9 @@ impl Store {
     #[tracing::instrument(name = "Fetching an organization", skip_all)]
     pub async fn get_org(&self, id: &str) -> Result<Organization, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
-        let row: Option<Organization> =
-            read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(id)
-                .fetch_optional(p)
-                .await?);
-        row.ok_or(StoreError::NotFound)
+        self.inline_row(&sql, &[id.into()])
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// One customer by its tenant id.
@@ -159,18 +156,23 @@ impl Store {
              ORDER BY id LIMIT CAST($8 AS BIGINT)",
             where_kw = if partner.is_some() { "WHERE" } else { "AND" },
         );
-        let rows: Vec<Organization> =
-            read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(f.kind.clone())
-                .bind(f.region_id.clone())
-                .bind(search_arg.clone())
-                .bind(partner.clone())
-                .bind(now)
-                .bind(f.only.clone())
-                .bind(page.after.clone())
-                .bind(page.limit + 1)
-                .fetch_all(p)
-                .await?);
+        let args = [
+            f.kind.as_deref().into(),
+            f.region_id.as_deref().into(),
+            search_arg.as_deref().into(),
+            partner.as_deref().into(),
+            now.into(),
+            f.only.as_deref().into(),
+            page.after.as_deref().into(),
+            (page.limit + 1).into(),
+        ];
+        // A partner's search reads only its own customers: bounded, so it runs inline. A search
+        // across the whole programme may scan, and goes through the pool.
+        let rows: Vec<Organization> = if partner.is_some() {
+            self.inline_rows(&sql, &args).await?
+        } else {
+            self.pooled_rows(&sql, &args).await?
+        };
         Ok(Paged::from_rows(rows, page.limit, |o| o.id.clone()))
     }
 

@@ -38,6 +38,30 @@ pub struct Request {
     pub updated_at: i64,
 }
 
+crate::inline::inline_row!(Request {
+    id,
+    org_id,
+    filed_by,
+    filed_by_org_id,
+    channel,
+    kinds,
+    services,
+    contact,
+    language,
+    time_zone,
+    preferred_windows,
+    description,
+    migration,
+    migration_level,
+    state,
+    state_reason,
+    manager_id,
+    awaiting_requester,
+    first_response_at,
+    created_at,
+    updated_at,
+});
+
 /// One step of a request's history.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestEventRow {
@@ -128,12 +152,9 @@ impl Store {
     #[tracing::instrument(name = "Fetching a request", skip_all)]
     pub async fn get_request(&self, id: &str) -> Result<Request, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM requests WHERE id = $1");
-        let row: Option<Request> =
-            read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(id)
-                .fetch_optional(p)
-                .await?);
-        row.ok_or(StoreError::NotFound)
+        self.inline_row(&sql, &[id.into()])
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// A request's history, oldest first.
@@ -271,25 +292,23 @@ impl Store {
     /// E-mail addresses of FastTrack Managers of a region (all managers when the region has none).
     #[tracing::instrument(name = "Finding the managers to notify", skip_all)]
     pub async fn manager_emails(&self, region_id: Option<&str>) -> Result<Vec<String>, StoreError> {
-        let regional: Vec<String> = read!(self, |p| {
-            sqlx::query_scalar(
-            "SELECT u.email FROM users u JOIN staff_profiles s ON s.user_id = u.id
-             WHERE u.role = 'fasttrack_manager' AND NOT u.disabled AND s.region_id = $1 ORDER BY u.email"
-        )
-        .bind(region_id)
-        .fetch_all(p)
-        .await?
-        });
-        if !regional.is_empty() {
-            return Ok(regional);
-        }
-        Ok(read!(self, |p| {
-            sqlx::query_scalar(
-            "SELECT email FROM users WHERE role = 'fasttrack_manager' AND NOT disabled ORDER BY email LIMIT 20"
-        )
-        .fetch_all(p)
-        .await?
-        }))
+        let regional: Vec<(String,)> = self
+            .inline_rows(
+                "SELECT u.email FROM users u JOIN staff_profiles s ON s.user_id = u.id
+                 WHERE u.role = 'fasttrack_manager' AND NOT u.disabled AND s.region_id = $1 ORDER BY u.email",
+                &[region_id.into()],
+            )
+            .await?;
+        let emails = if regional.is_empty() {
+            self.inline_rows(
+                "SELECT email FROM users WHERE role = 'fasttrack_manager' AND NOT disabled ORDER BY email LIMIT 20",
+                &[],
+            )
+            .await?
+        } else {
+            regional
+        };
+        Ok(emails.into_iter().map(|(e,)| e).collect())
     }
 }
 

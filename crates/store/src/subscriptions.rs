@@ -142,12 +142,11 @@ impl Store {
         &self,
         org_id: &str,
     ) -> Result<Vec<SubscriptionWithPlan>, StoreError> {
-        Ok(read!(self, |p| sqlx::query_as(
+        self.inline_rows(
             "SELECT s.plan_id, p.paid, p.eligible, s.seats, s.state, s.starts_at, s.ends_at
-             FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.org_id = $1"
+             FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.org_id = $1",
+            &[org_id.into()],
         )
-        .bind(org_id)
-        .fetch_all(p)
-        .await?))
+        .await
     }
 }

@@ -374,12 +374,7 @@ impl Store {
             "SELECT {COLUMNS} FROM users WHERE id =
                (SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL)"
         );
-        Ok(read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.clone()
-        ))
-        .bind(token_hash)
-        .fetch_optional(p)
-        .await?))
+        self.inline_row(&sql, &[token_hash.into()]).await
     }
 
     /// A user's tokens (never their secrets).

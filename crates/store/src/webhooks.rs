@@ -18,6 +18,16 @@ pub struct Webhook {
     pub created_at: i64,
 }
 
+crate::inline::inline_row!(Webhook {
+    id,
+    org_id,
+    url,
+    secret,
+    events,
+    active,
+    created_at
+});
+
 impl Webhook {
     /// Whether this subscription wants `event`.
     pub fn wants(&self, event: &str) -> bool {
@@ -96,13 +106,7 @@ impl Store {
             "SELECT {COLUMNS} FROM webhooks WHERE active AND (org_id = $1 OR org_id = $2
                 OR org_id IN (SELECT id FROM organizations WHERE kind = 'programme')) ORDER BY id"
         );
-        Ok(read!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.clone()
-        ))
-        .bind(org_a)
-        .bind(org_b)
-        .fetch_all(p)
-        .await?))
+        self.inline_rows(&sql, &[org_a.into(), org_b.into()]).await
     }
 
     /// Stops a webhook (kept for the record, deactivated).
