@@ -393,6 +393,47 @@ async fn r12_slot_search_sees_changes_committed_by_another_server(app: &TestApp)
 }
 on_both!(r12_slot_search_sees_changes_committed_by_another_server);
 
+/// Saving again what already exists (a holiday of the same day, a staff profile) is an upsert;
+/// on SQLite its conflict policy used to override the scheduling version's trigger, and every
+/// such save failed with 409 once the team had changed at all.
+async fn r12_a_holiday_and_a_staff_profile_saved_again_are_saved(app: &TestApp) {
+    let admin = app.sign_in(&email("programme_admin")).await;
+    let monday = next_weekday(app, Weekday::Monday, 2);
+    let holidays = format!("/api/v1/regions/{}/holidays", app.seed.region);
+    for name in ["Festa", "Festa del Santo Patrono"] {
+        let h = admin
+            .post(
+                &holidays,
+                json!([{"day": monday.to_string(), "name": name}]),
+            )
+            .await;
+        assert_eq!(h.status, 200, "{}", h.body);
+    }
+    let listed = admin.get(&holidays).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let names: Vec<&str> = listed.body["holidays"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|h| h["day"] == monday.to_string())
+        .filter_map(|h| h["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["Festa del Santo Patrono"]);
+
+    let manager = user_id(app, "fasttrack_manager").await;
+    let path = format!("/api/v1/users/{manager}");
+    let before = admin.get(&path).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    for capacity in [7, 9] {
+        let mut staff = before.body["staff"].clone();
+        staff["weekly_capacity"] = json!(capacity);
+        let r = admin.patch(&path, json!({"staff": staff})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["staff"]["weekly_capacity"], capacity);
+    }
+}
+on_both!(r12_a_holiday_and_a_staff_profile_saved_again_are_saved);
+
 async fn r12_holiday_import_from_ics_blocks_the_day(app: &TestApp) {
     let admin = app.sign_in(&email("programme_admin")).await;
     let staff = app.sign_in(&email("fasttrack_specialist")).await;
