@@ -87,6 +87,8 @@ pub struct Store {
     pool: Pool,
     /// Request intake's group commit (see `group_commit`).
     intake: group_commit::IntakeWriter,
+    /// The managers each filing mails, by region (`Store::manager_emails`).
+    managers: std::sync::Arc<requests::RegionManagers>,
 }
 
 impl std::fmt::Debug for Store {
@@ -170,6 +172,7 @@ impl Store {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Store {
                 intake: group_commit::IntakeWriter::start_postgres(pool.clone()),
+                managers: Default::default(),
                 pool: Pool::Postgres(pool),
             }
         } else {
@@ -205,6 +208,7 @@ impl Store {
             let inline = std::sync::Arc::new(inline::InlineReader::open(path, workers * 2)?);
             Store {
                 intake: group_commit::IntakeWriter::start(write.clone()),
+                managers: Default::default(),
                 pool: Pool::Sqlite {
                     read,
                     write,

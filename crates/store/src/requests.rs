@@ -1,6 +1,9 @@
 //! Requests for assistance, their history, and the mail each change sends (through the job queue,
 //! in the same transaction).
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+
 use serde_json::{json, Value};
 
 use crate::audit::audit;
@@ -296,21 +299,56 @@ impl Store {
     }
 
     /// E-mail addresses of FastTrack Managers of a region (all managers when the region has none).
+    ///
+    /// Every filing asks; the answer changes only with the team. So a region's list is kept with
+    /// the scheduling version it was read at (moved by triggers in the same commit as any change
+    /// to staff users or their profiles, from any server process) and served while the version
+    /// stands. The version is read first: a change committed in between costs a read, never a
+    /// stale list.
     #[tracing::instrument(name = "Finding the managers to notify", skip_all)]
     pub async fn manager_emails(&self, region_id: Option<&str>) -> Result<Vec<String>, StoreError> {
-        let regional: Vec<(String,)> = self
-            .inline_rows(REGION_MANAGERS, &[region_id.into()])
-            .await?;
-        let emails = if regional.is_empty() {
-            self.inline_rows(
+        if let Some(region) = region_id {
+            let version = self.scheduling_version().await?;
+            if let Some(emails) = self.managers.get(region, version) {
+                return Ok(emails);
+            }
+            let regional: Vec<(String,)> =
+                self.inline_rows(REGION_MANAGERS, &[region.into()]).await?;
+            if !regional.is_empty() {
+                let emails: Vec<String> = regional.into_iter().map(|(e,)| e).collect();
+                self.managers.put(region, version, emails.clone());
+                return Ok(emails);
+            }
+        }
+        // A manager without a staff profile moves no version: this list is read every time.
+        let all: Vec<(String,)> = self
+            .inline_rows(
                 "SELECT email FROM users WHERE role = 'fasttrack_manager' AND NOT disabled ORDER BY email LIMIT 20",
                 &[],
             )
-            .await?
-        } else {
-            regional
-        };
-        Ok(emails.into_iter().map(|(e,)| e).collect())
+            .await?;
+        Ok(all.into_iter().map(|(e,)| e).collect())
+    }
+}
+
+/// Each region's managers as last read, with the scheduling version they were read at.
+#[derive(Debug, Default)]
+pub(crate) struct RegionManagers(RwLock<HashMap<String, (i64, Vec<String>)>>);
+
+impl RegionManagers {
+    fn get(&self, region: &str, version: i64) -> Option<Vec<String>> {
+        let held = self.0.read().unwrap_or_else(|e| e.into_inner());
+        held.get(region)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, emails)| emails.clone())
+    }
+
+    fn put(&self, region: &str, version: i64, emails: Vec<String>) {
+        let mut held = self.0.write().unwrap_or_else(|e| e.into_inner());
+        // Regions are a handful; a list read at an older version never replaces a newer one.
+        if held.get(region).is_none_or(|(v, _)| *v <= version) {
+            held.insert(region.to_string(), (version, emails));
+        }
     }
 }
 
@@ -333,7 +371,114 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::REGION_MANAGERS;
+    use crate::{AuditCtx, NewOrganization, NewUser, Region, StaffProfile, Store, UserPatch};
     use sqlx::Row;
+
+    async fn manager(store: &Store, org_id: &str, email: &str, region: &str) -> String {
+        let user = NewUser {
+            org_id: org_id.into(),
+            email: email.into(),
+            name: email.into(),
+            role: "fasttrack_manager".into(),
+            password_hash: None,
+            language: "en".into(),
+            time_zone: "Europe/Rome".into(),
+            staff: Some(StaffProfile {
+                region_id: region.into(),
+                weekly_capacity: 10,
+                languages: vec!["en".into()],
+            }),
+        };
+        let ctx = AuditCtx::default();
+        store.create_user(&user, &ctx).await.expect("a manager").id
+    }
+
+    /// The list is kept between filings; a change made by another server process (here a second
+    /// store on the same file) must still reach the next filing.
+    #[tokio::test]
+    async fn a_regions_managers_follow_changes_made_by_another_server() {
+        let db = crate::TempSqlite::new().await;
+        let other = Store::connect(&db.path).await.expect("a second server");
+        let ctx = AuditCtx::default();
+        for id in ["europe-west", "americas-east"] {
+            let region = Region {
+                id: id.into(),
+                name: id.into(),
+                time_zone: "Europe/Rome".into(),
+                working_hours: r#"{"mon": [["09:00","17:00"]]}"#.into(),
+                created_at: 0,
+                updated_at: 0,
+            };
+            db.store
+                .upsert_region(&region, &ctx)
+                .await
+                .expect("a region");
+        }
+        let programme = NewOrganization {
+            kind: "programme".into(),
+            name: "FastTrack".into(),
+            tenant_id: None,
+            region_id: None,
+            country: "IT".into(),
+            time_zone: "Europe/Rome".into(),
+            language: "en".into(),
+            domains: vec![],
+            partner_of_record: None,
+        };
+        let org = db
+            .store
+            .create_org(&programme, &ctx)
+            .await
+            .expect("the programme")
+            .id;
+        let ada = manager(&db.store, &org, "ada@fasttrack.example", "europe-west").await;
+        let bob = manager(&db.store, &org, "bob@fasttrack.example", "europe-west").await;
+        let emails = |v: &[&str]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+        let west = Some("europe-west");
+        assert_eq!(
+            db.store.manager_emails(west).await.expect("managers"),
+            emails(&["ada@fasttrack.example", "bob@fasttrack.example"])
+        );
+
+        let disable = UserPatch {
+            disabled: Some(true),
+            ..UserPatch::default()
+        };
+        other
+            .update_user(&bob, &disable, &ctx)
+            .await
+            .expect("bob disabled");
+        assert_eq!(
+            db.store.manager_emails(west).await.expect("managers"),
+            emails(&["ada@fasttrack.example"])
+        );
+
+        let moved = UserPatch {
+            staff: Some(StaffProfile {
+                region_id: "americas-east".into(),
+                weekly_capacity: 10,
+                languages: vec!["en".into()],
+            }),
+            ..UserPatch::default()
+        };
+        other
+            .update_user(&ada, &moved, &ctx)
+            .await
+            .expect("ada moved");
+        let cal = manager(&other, &org, "cal@fasttrack.example", "europe-west").await;
+        assert_eq!(
+            db.store.manager_emails(west).await.expect("managers"),
+            emails(&["cal@fasttrack.example"])
+        );
+        assert_eq!(
+            db.store
+                .manager_emails(Some("americas-east"))
+                .await
+                .expect("managers"),
+            emails(&["ada@fasttrack.example"])
+        );
+        let _ = cal;
+    }
 
     /// Each filing runs this join over every manager of the programme: through the tables it read
     /// a user row and a profile row per manager (BENCHMARKS.md).
