@@ -112,6 +112,8 @@ impl InlineReader {
         let connections = (0..count.max(1))
             .map(|_| {
                 let c = Connection::open_with_flags(path, flags)?;
+                // A WAL reader waits only while the log is being recovered or reset, which takes
+                // milliseconds; the calling thread waits with it.
                 c.busy_timeout(Duration::from_secs(10))?;
                 c.set_prepared_statement_cache_capacity(PREPARED_PER_CONNECTION);
                 Ok(Mutex::new(Some(c)))
