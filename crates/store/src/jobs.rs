@@ -316,7 +316,6 @@ fn due_jobs(skip: &[String], first: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::due_jobs;
-    use sqlx::Row;
 
     /// The ranges must be read through `jobs_due_by_kind`: through `jobs_due` a claim reads the
     /// pending jobs of the skipped kinds too, which made claims linear in a backlog of unsendable
@@ -324,18 +323,13 @@ mod tests {
     #[tokio::test]
     async fn claims_skipping_a_kind_read_the_other_kinds_by_index_on_sqlite() {
         let db = crate::TempSqlite::new().await;
-        let sql = format!("EXPLAIN QUERY PLAN {}", due_jobs(&["mail".into()], 4));
-        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(0_i64)
-            .bind(0_i64)
-            .bind(1_i64)
-            .bind("mail")
-            .fetch_all(db.read())
-            .await
-            .expect("a query plan")
-            .iter()
-            .map(|row| row.get::<String, _>("detail"))
-            .collect();
+        let sql = due_jobs(&["mail".into()], 4);
+        let plan = db
+            .query_plan(
+                &sql,
+                &[0_i64.into(), 0_i64.into(), 1_i64.into(), "mail".into()],
+            )
+            .await;
         let by_kind: Vec<&String> = plan
             .iter()
             .filter(|d| d.contains("jobs_due_by_kind (state=? AND kind"))

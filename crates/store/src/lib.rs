@@ -321,6 +321,24 @@ impl TempSqlite {
             Pool::Postgres(_) => panic!("a path opens SQLite"),
         }
     }
+
+    /// SQLite's plan for `sql` with `args`: the `detail` of each step.
+    pub(crate) async fn query_plan(&self, sql: &str, args: &[inline::Arg<'_>]) -> Vec<String> {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(explain));
+        for a in args {
+            q = match *a {
+                inline::Arg::Text(v) => q.bind(v),
+                inline::Arg::Int(v) => q.bind(v),
+            };
+        }
+        q.fetch_all(self.read())
+            .await
+            .expect("a query plan")
+            .iter()
+            .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -372,7 +372,6 @@ impl Store {
 mod tests {
     use super::REGION_MANAGERS;
     use crate::{AuditCtx, NewOrganization, NewUser, Region, StaffProfile, Store, UserPatch};
-    use sqlx::Row;
 
     async fn manager(store: &Store, org_id: &str, email: &str, region: &str) -> String {
         let user = NewUser {
@@ -485,15 +484,9 @@ mod tests {
     #[tokio::test]
     async fn a_regions_managers_are_found_from_indexes_alone_on_sqlite() {
         let db = crate::TempSqlite::new().await;
-        let sql = format!("EXPLAIN QUERY PLAN {REGION_MANAGERS}");
-        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind("europe-west")
-            .fetch_all(db.read())
-            .await
-            .expect("a query plan")
-            .iter()
-            .map(|row| row.get::<String, _>("detail"))
-            .collect();
+        let plan = db
+            .query_plan(REGION_MANAGERS, &["europe-west".into()])
+            .await;
         let searches: Vec<&String> = plan.iter().filter(|d| d.starts_with("SEARCH")).collect();
         assert_eq!(searches.len(), 2, "{plan:?}");
         assert!(
