@@ -298,10 +298,13 @@ impl Store {
     /// it moves.
     #[tracing::instrument(name = "Reading the scheduling version", skip_all)]
     pub async fn scheduling_version(&self) -> Result<i64, StoreError> {
+        // The migrations make the row and nothing deletes it; without it no change would ever
+        // show, so its absence is an error rather than a version.
         let v: Option<(i64,)> = self
             .inline_row("SELECT v FROM scheduling_version WHERE id = 1", &[])
             .await?;
-        Ok(v.map_or(0, |(v,)| v))
+        v.map(|(v,)| v)
+            .ok_or_else(|| StoreError::Corrupt("the scheduling version's row is missing".into()))
     }
 
     /// R15: the programme's service-level targets.

@@ -22,7 +22,7 @@ pub enum StoreError {
     Database(sqlx::Error),
     /// A read run on the calling thread (SQLite's hot reads, `inline`) failed.
     #[error(transparent)]
-    Inline(rusqlite::Error),
+    Inline(#[from] rusqlite::Error),
     /// A write batched with others (group commit) did not reach the disk.
     #[error("batched write failed: {0}")]
     Batch(String),

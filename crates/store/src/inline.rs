@@ -88,7 +88,8 @@ macro_rules! inline_row {
 }
 pub(crate) use inline_row;
 
-/// One column, read by position: for statements that select a single value.
+/// A statement that selects one value decodes into a one-tuple, as with sqlx's `query_as`, so the
+/// same call serves both drivers.
 impl<A> InlineRow for (A,)
 where
     A: rusqlite::types::FromSql + Send + Unpin,
@@ -144,6 +145,24 @@ impl InlineReader {
         Ok(f(conn)?)
     }
 
+    /// Connections open, of them free this moment, and how many there are: for `/metrics`.
+    pub(crate) fn usage(&self) -> (u32, u32, u32) {
+        let (mut open, mut idle) = (0, 0);
+        for c in &self.connections {
+            match c.try_lock() {
+                Ok(held) if held.is_some() => {
+                    open += 1;
+                    idle += 1;
+                }
+                Ok(_) => {}
+                // Taken by a caller: open and busy.
+                Err(_) => open += 1,
+            }
+        }
+        let max = u32::try_from(self.connections.len()).unwrap_or(u32::MAX);
+        (open, idle, max)
+    }
+
     /// Closes every connection; later reads fail as sqlx's closed pools do.
     pub(crate) fn close(&self) {
         for c in &self.connections {
@@ -163,7 +182,13 @@ impl InlineReader {
                     .and_then(|n| n.parse::<usize>().ok())
                     .and_then(|n| args.get(n.checked_sub(1)?))
                     .copied()
-                    .ok_or(rusqlite::Error::InvalidParameterCount(i, args.len()))?;
+                    .ok_or_else(|| {
+                        let name = stmt.parameter_name(i).unwrap_or("?").to_string();
+                        rusqlite::Error::InvalidParameterName(format!(
+                            "{name} (the statement was given {} parameters)",
+                            args.len()
+                        ))
+                    })?;
                 stmt.raw_bind_parameter(i, arg)?;
             }
             let mut rows = stmt.raw_query();
@@ -182,13 +207,15 @@ macro_rules! bound {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe($sql));
         for a in $args {
             q = match *a {
-                Arg::Text(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
+                $crate::inline::Arg::Text(v) => q.bind(v),
+                $crate::inline::Arg::Int(v) => q.bind(v),
             };
         }
         q
     }};
 }
+#[cfg(test)]
+pub(crate) use bound;
 
 impl Store {
     /// Every row of `sql`: inline on SQLite, through sqlx on PostgreSQL. For statements that read
@@ -227,15 +254,6 @@ impl Store {
         args: &[Arg<'_>],
     ) -> Result<Option<T>, StoreError> {
         Ok(self.inline_rows(sql, args).await?.into_iter().next())
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e {
-            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
-            other => StoreError::Inline(other),
-        }
     }
 }
 

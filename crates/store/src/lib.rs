@@ -202,8 +202,8 @@ impl Store {
                 .test_before_acquire(false)
                 .connect_with(opts.read_only(true))
                 .await?;
-            // A connection per runtime worker thread and as many again, so a caller rarely
-            // finds them all taken.
+            // A connection per runtime worker thread (tokio starts one per core) and as many
+            // again, so a caller rarely finds them all taken.
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
             let inline = std::sync::Arc::new(inline::InlineReader::open(path, workers * 2)?);
             Store {
@@ -325,19 +325,11 @@ impl TempSqlite {
     /// SQLite's plan for `sql` with `args`: the `detail` of each step.
     pub(crate) async fn query_plan(&self, sql: &str, args: &[inline::Arg<'_>]) -> Vec<String> {
         let explain = format!("EXPLAIN QUERY PLAN {sql}");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(explain));
-        for a in args {
-            q = match *a {
-                inline::Arg::Text(v) => q.bind(v),
-                inline::Arg::Int(v) => q.bind(v),
-            };
-        }
-        q.fetch_all(self.read())
+        let steps: Vec<(i64, i64, i64, String)> = inline::bound!(explain.as_str(), args)
+            .fetch_all(self.read())
             .await
-            .expect("a query plan")
-            .iter()
-            .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
-            .collect()
+            .expect("a query plan");
+        steps.into_iter().map(|(_, _, _, detail)| detail).collect()
     }
 }
 

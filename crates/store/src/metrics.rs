@@ -17,7 +17,8 @@ pub struct JobQueueRow {
 /// How much of one connection pool is in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolUse {
-    /// `main` (PostgreSQL), or `read` / `write` (SQLite keeps a one-connection writer apart).
+    /// `main` (PostgreSQL), or `read` / `write` (SQLite keeps a one-connection writer apart) and
+    /// `inline` (SQLite's hot reads, run on the calling thread).
     pub pool: &'static str,
     /// Connections open now, idle or in use.
     pub open: u32,
@@ -64,7 +65,23 @@ impl Store {
             }
         }
         match &self.pool {
-            Pool::Sqlite { read, write, .. } => vec![one("read", read), one("write", write)],
+            Pool::Sqlite {
+                read,
+                write,
+                inline,
+            } => {
+                let (open, idle, max) = inline.usage();
+                vec![
+                    one("read", read),
+                    one("write", write),
+                    PoolUse {
+                        pool: "inline",
+                        open,
+                        idle,
+                        max,
+                    },
+                ]
+            }
             Pool::Postgres(p) => vec![one("main", p)],
         }
     }

@@ -135,6 +135,14 @@ impl Store {
                 "AND lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')) LIKE $3 ESCAPE '\\'",
                 Some(format!("%{}%", escape_like(q))),
             ),
+            // The domain check starts from each of the partner's customers: the programme-wide
+            // form reads every tenant's domains to build its list.
+            (Some(_), Some(_), true) => (
+                PARTNER_CUSTOMERS,
+                "AND (lower(name) LIKE $3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM org_domains d
+                   WHERE d.org_id = organizations.id AND d.domain LIKE $3 ESCAPE '\\'))",
+                search_arg,
+            ),
             (Some(_), _, _) => (
                 PARTNER_CUSTOMERS,
                 search_sql,

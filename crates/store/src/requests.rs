@@ -464,7 +464,7 @@ mod tests {
             .update_user(&ada, &moved, &ctx)
             .await
             .expect("ada moved");
-        let cal = manager(&other, &org, "cal@fasttrack.example", "europe-west").await;
+        manager(&other, &org, "cal@fasttrack.example", "europe-west").await;
         assert_eq!(
             db.store.manager_emails(west).await.expect("managers"),
             emails(&["cal@fasttrack.example"])
@@ -476,7 +476,7 @@ mod tests {
                 .expect("managers"),
             emails(&["ada@fasttrack.example"])
         );
-        let _ = cal;
+        other.close().await;
     }
 
     /// Each filing runs this join over every manager of the programme: through the tables it read

@@ -38,6 +38,11 @@ impl Webhook {
 
 const COLUMNS: &str = "id, org_id, url, secret, events, active, created_at";
 
+/// The active webhooks of `$1`, `$2` and the programme, found through `webhooks_org`.
+const WEBHOOKS_FOR: &str = "SELECT {COLUMNS} FROM webhooks WHERE active AND org_id IN (
+       SELECT CAST($1 AS TEXT) UNION SELECT CAST($2 AS TEXT)
+       UNION SELECT id FROM organizations WHERE kind = 'programme') ORDER BY id";
+
 impl Store {
     /// Registers a webhook for an organization.
     #[tracing::instrument(name = "Registering a webhook", skip_all)]
@@ -102,10 +107,7 @@ impl Store {
     /// Active webhooks of the given organizations and of the programme's own organization.
     #[tracing::instrument(name = "Finding webhooks to notify", skip_all)]
     pub async fn webhooks_for(&self, org_a: &str, org_b: &str) -> Result<Vec<Webhook>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM webhooks WHERE active AND (org_id = $1 OR org_id = $2
-                OR org_id IN (SELECT id FROM organizations WHERE kind = 'programme')) ORDER BY id"
-        );
+        let sql = WEBHOOKS_FOR.replace("{COLUMNS}", COLUMNS);
         self.inline_rows(&sql, &[org_a.into(), org_b.into()]).await
     }
 
@@ -140,5 +142,26 @@ impl Store {
             );
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every change to a request runs this lookup; deactivated webhooks are kept, so the table
+    /// only grows.
+    #[tokio::test]
+    async fn a_requests_webhooks_are_found_by_organization_on_sqlite() {
+        let db = crate::TempSqlite::new().await;
+        let sql = super::WEBHOOKS_FOR.replace("{COLUMNS}", super::COLUMNS);
+        let plan = db.query_plan(&sql, &["a".into(), "b".into()]).await;
+        assert!(
+            plan.iter()
+                .any(|d| d.contains("webhooks USING INDEX webhooks_org (org_id=?)")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|d| d.starts_with("SCAN webhooks")),
+            "{plan:?}"
+        );
     }
 }

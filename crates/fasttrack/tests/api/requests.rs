@@ -479,6 +479,10 @@ async fn r9_partner_search_matches_case_blind_substrings_and_takes_wildcards_lit
     assert!(ids("c_ntoso").await.is_empty());
     // Fabrikam has no relationship with the partner: found by nobody's search here.
     assert!(ids("fabrikam").await.is_empty());
+    // One or two characters match a name or domain prefix, among the partner's customers only.
+    assert_eq!(ids("cO").await, vec![app.seed.cust_a.clone()]);
+    assert!(ids("fa").await.is_empty());
+    assert!(ids("_").await.is_empty());
 }
 on_both!(r9_partner_search_matches_case_blind_substrings_and_takes_wildcards_literally);
 

@@ -77,6 +77,7 @@ DROP TRIGGER regions_delete_scheduling;
 CREATE TRIGGER regions_delete_scheduling AFTER DELETE ON regions BEGIN
     UPDATE scheduling_version SET v = v + 1 WHERE id = 1;
 END;
+-- A user is part of the team through a staff profile: only those users' changes count.
 DROP TRIGGER users_update_scheduling;
 CREATE TRIGGER users_update_scheduling AFTER UPDATE ON users
 WHEN EXISTS (SELECT 1 FROM staff_profiles WHERE user_id = OLD.id) BEGIN

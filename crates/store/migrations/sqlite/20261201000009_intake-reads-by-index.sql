@@ -5,3 +5,8 @@
 DROP INDEX users_role;
 CREATE INDEX users_role ON users(role, disabled, email, id);
 CREATE INDEX staff_profiles_user_region ON staff_profiles(user_id, region_id);
+
+-- Every change to a request looks up the webhooks of its tenant, of the filer's organization and
+-- of the programme: by organization, not by reading every webhook ever registered (deactivated
+-- ones are kept for the record).
+CREATE INDEX webhooks_org ON webhooks(org_id);
