@@ -33,12 +33,6 @@ impl<'a> From<&'a str> for Arg<'a> {
     }
 }
 
-impl<'a> From<&'a String> for Arg<'a> {
-    fn from(v: &'a String) -> Self {
-        Arg::Text(Some(v))
-    }
-}
-
 impl<'a> From<Option<&'a str>> for Arg<'a> {
     fn from(v: Option<&'a str>) -> Self {
         Arg::Text(v)
