@@ -287,6 +287,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_inline_connections_are_counted_as_a_pool_of_their_own() {
+        let db = TempSqlite::new().await;
+        let inline = db
+            .store
+            .pool_use()
+            .into_iter()
+            .find(|p| p.pool == "inline")
+            .expect("an inline pool in the figures");
+        assert!(inline.max >= 2, "{inline:?}");
+        assert_eq!((inline.open, inline.idle), (inline.max, inline.max));
+    }
+
+    /// Without its row no change to the team would ever show in the caches keyed by it.
+    #[tokio::test]
+    async fn a_missing_scheduling_version_is_an_error_not_version_zero() {
+        let db = TempSqlite::new().await;
+        assert!(db.store.scheduling_version().await.is_ok());
+        let other = rusqlite::Connection::open(&db.path).expect("a second connection");
+        other
+            .execute("DELETE FROM scheduling_version", [])
+            .expect("the row deleted");
+        let read = db.store.scheduling_version().await;
+        assert!(matches!(read, Err(StoreError::Corrupt(_))), "{read:?}");
+    }
+
+    #[tokio::test]
     async fn inline_reads_see_what_the_pool_wrote_and_stop_when_the_store_closes() {
         let db = TempSqlite::new().await;
         let sql = "SELECT COUNT(*) FROM organizations WHERE kind = $1";

@@ -176,7 +176,8 @@ pub(crate) async fn tenant_facts(
     now: Timestamp,
     requested: &[String],
 ) -> ApiResult<(Vec<SubscriptionFacts>, Vec<String>, Vec<String>)> {
-    // Independent reads: asked at once, so a filing waits for the slowest, not for their sum.
+    // Independent reads: asked at once, so on PostgreSQL a filing waits for the slowest, not for
+    // their sum (on SQLite both are inline reads of microseconds and simply run in turn).
     let (subs, eligible) = tokio::try_join!(
         state.store.subscription_facts(&org.id),
         state.store.eligible_services(&org.id, now.as_second()),
