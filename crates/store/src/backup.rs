@@ -26,7 +26,7 @@ const SEEDED_BY_MIGRATIONS: &[&str] = &["sla_settings"];
 
 /// Tables triggers keep from other tables' rows: left out of a backup, since restoring those rows
 /// rebuilds them.
-const DERIVED: &[&str] = &["scheduling_version"];
+const DERIVED: &[&str] = &["scheduling_version", "partner_directory_version"];
 
 /// Fails naming every table of `$schema` that holds a row (but those the migrations seed), on
 /// either backend's connection `$tx`.

@@ -15,6 +15,7 @@ pub mod backup;
 mod bulk;
 mod calendars;
 mod catalogue;
+mod directory;
 mod engagements;
 mod error;
 mod group_commit;
@@ -89,6 +90,8 @@ pub struct Store {
     intake: group_commit::IntakeWriter,
     /// The managers each filing mails, by region (`Store::manager_emails`).
     managers: std::sync::Arc<requests::RegionManagers>,
+    /// Each partner's customers, for "My customers" (`Store::partner_customers`).
+    directory: std::sync::Arc<directory::PartnerDirectory>,
 }
 
 impl std::fmt::Debug for Store {
@@ -173,6 +176,7 @@ impl Store {
             Store {
                 intake: group_commit::IntakeWriter::start_postgres(pool.clone()),
                 managers: Default::default(),
+                directory: Default::default(),
                 pool: Pool::Postgres(pool),
             }
         } else {
@@ -209,6 +213,7 @@ impl Store {
             Store {
                 intake: group_commit::IntakeWriter::start(write.clone()),
                 managers: Default::default(),
+                directory: Default::default(),
                 pool: Pool::Sqlite {
                     read,
                     write,

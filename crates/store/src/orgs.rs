@@ -8,10 +8,7 @@ use crate::{
     OrganizationPatch, Page, Paged, Store, StoreError,
 };
 
-/// A partner's live customers (R9), joined to their organizations: where its searches start.
-const PARTNER_CUSTOMERS: &str = "(SELECT DISTINCT customer_org_id AS cid FROM relationships
-       WHERE partner_org_id = $4 AND status = 'active' AND expires_at > $5) AS mine
-     JOIN organizations ON organizations.id = mine.cid";
+/// An organization's columns, in the order of its row type.
 const COLUMNS: &str = "id, kind, name, tenant_id, region_id, country, time_zone, language, domains, partner_of_record, created_at, updated_at";
 
 impl Store {
@@ -97,6 +94,12 @@ impl Store {
             f.q.as_ref()
                 .map(|q| q.trim().to_lowercase())
                 .filter(|q| !q.is_empty());
+        // A partner sees only its own customers (R9), searched in memory: see `directory`.
+        if let Some((partner, now)) = &f.visible_to_partner {
+            return self
+                .partner_customers(partner, *now, f, q.as_deref(), page)
+                .await;
+        }
         // Trigram indexes need three characters; shorter queries match a name or domain prefix.
         let short = q.as_ref().is_some_and(|q| q.chars().count() < 3);
         let (search_sql, search_arg) = match (&q, short, self.backend()) {
@@ -114,73 +117,25 @@ impl Store {
                 Some(format!("%{}%", escape_like(q))),
             ),
         };
-        let (partner, now) = f
-            .visible_to_partner
-            .clone()
-            .map_or((None, None), |(p, n)| (Some(p), Some(n)));
-        // A partner sees only its own customers (R9): a few hundred at most, so the search starts
-        // from its relationships and filters them, instead of matching across every tenant and
-        // intersecting — that would grow with the whole programme (BENCHMARKS.md).
-        // On SQLite a `LIKE` whose pattern is a bound parameter marks the statement to be
-        // re-prepared whenever it is bound again (the pattern could allow the LIKE optimisation);
-        // `instr` finds the same lowercase substring without that (see the crate's doc on LIMIT).
-        let (from_sql, search_sql, search_arg) = match (&partner, &q, short) {
-            (Some(_), Some(q), false) if self.backend() == crate::Backend::Sqlite => (
-                PARTNER_CUSTOMERS,
-                "AND instr(lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')), $3) > 0",
-                Some(q.clone()),
-            ),
-            (Some(_), Some(q), false) => (
-                PARTNER_CUSTOMERS,
-                "AND lower(name || ' ' || domains || ' ' || COALESCE(tenant_id, '')) LIKE $3 ESCAPE '\\'",
-                Some(format!("%{}%", escape_like(q))),
-            ),
-            // The domain check starts from each of the partner's customers: the programme-wide
-            // form reads every tenant's domains to build its list.
-            (Some(_), Some(_), true) => (
-                PARTNER_CUSTOMERS,
-                "AND (lower(name) LIKE $3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM org_domains d
-                   WHERE d.org_id = organizations.id AND d.domain LIKE $3 ESCAPE '\\'))",
-                search_arg,
-            ),
-            (Some(_), _, _) => (
-                PARTNER_CUSTOMERS,
-                search_sql,
-                search_arg,
-            ),
-            (None, _, _) => (
-                "organizations WHERE ($4 IS NULL OR $5 IS NULL OR 1 = 1)",
-                search_sql,
-                search_arg,
-            ),
-        };
         let sql = format!(
-            "SELECT {COLUMNS} FROM {from_sql}
-             {where_kw} ($1 IS NULL OR kind = $1)
+            "SELECT {COLUMNS} FROM organizations
+             WHERE ($1 IS NULL OR kind = $1)
                AND ($2 IS NULL OR region_id = $2)
                AND (CAST($3 AS TEXT) IS NULL OR 1 = 1) {search_sql}
-               AND ($6 IS NULL OR id = $6)
-               AND ($7 IS NULL OR id > $7)
-             ORDER BY id LIMIT CAST($8 AS BIGINT)",
-            where_kw = if partner.is_some() { "WHERE" } else { "AND" },
+               AND ($4 IS NULL OR id = $4)
+               AND ($5 IS NULL OR id > $5)
+             ORDER BY id LIMIT CAST($6 AS BIGINT)"
         );
         let args = [
             f.kind.as_deref().into(),
             f.region_id.as_deref().into(),
             search_arg.as_deref().into(),
-            partner.as_deref().into(),
-            now.into(),
             f.only.as_deref().into(),
             page.after.as_deref().into(),
             (page.limit + 1).into(),
         ];
-        // A partner's search reads only its own customers: bounded, so it runs inline. A search
-        // across the whole programme may scan, and goes through the pool.
-        let rows: Vec<Organization> = if partner.is_some() {
-            self.inline_rows(&sql, &args).await?
-        } else {
-            self.pooled_rows(&sql, &args).await?
-        };
+        // A search across the whole programme may scan: it goes through the pool.
+        let rows: Vec<Organization> = self.pooled_rows(&sql, &args).await?;
         Ok(Paged::from_rows(rows, page.limit, |o| o.id.clone()))
     }
 

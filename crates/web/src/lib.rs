@@ -30,7 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, Clock, WebConfig};
+pub use state::{AppState, Clock, Shared, WebConfig};
 
 /// The largest request body accepted (1 MiB): enough for any form, small enough to refuse floods.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -11,8 +11,8 @@ use fasttrack_core::rules::eligibility::{
 use fasttrack_core::rules::lifecycle::{self, EventSide, Position, RequestEvent, RequestState};
 use fasttrack_core::rules::request::Contact;
 use fasttrack_core::scheduling::{
-    batch, validate_booking, BatchRequest, BatchSettings, StaffAvailability, UnplacedReason,
-    DEFAULT_GRID_MINUTES,
+    batch, find_slots, find_slots_in, validate_booking, BatchRequest, BatchSettings, SearchLayout,
+    Slot, SlotQuery, StaffAvailability, UnplacedReason, DEFAULT_GRID_MINUTES,
 };
 use fasttrack_core::types::IanaZone;
 use fasttrack_core::{Invalid, Language, Rule, RuleViolation, SpokenLanguage};
@@ -41,20 +41,37 @@ pub const MAX_LENGTH_MINUTES: i64 = 8 * 60;
 /// Every staff member who holds meetings, as the core sees them, and who they are.
 #[derive(Debug, Clone, Default)]
 pub struct Team {
-    pub staff: Vec<StaffAvailability>,
+    staff: Vec<StaffAvailability>,
     pub info: HashMap<String, StaffRow>,
     /// Round-robin cursor for equal-load staff.
     pub rotation: u64,
+    /// The staff laid out for slot search (see [`SearchLayout`]); any change to them drops it.
+    layout: Option<SearchLayout>,
 }
 
 impl Team {
+    /// Every staff member, as the core sees them.
+    pub fn staff(&self) -> &[StaffAvailability] {
+        &self.staff
+    }
+
     /// The availability of one staff member.
     pub fn member(&self, id: &str) -> Option<&StaffAvailability> {
         self.staff.iter().find(|s| s.staff_id == id)
     }
 
-    fn member_mut(&mut self, id: &str) -> Option<&mut StaffAvailability> {
+    /// One staff member, to change: the layout no longer holds.
+    pub(crate) fn member_mut(&mut self, id: &str) -> Option<&mut StaffAvailability> {
+        self.layout = None;
         self.staff.iter_mut().find(|s| s.staff_id == id)
+    }
+
+    /// R10/R11/R12: the slots [`find_slots`] offers for `query`, from the layout when there is one.
+    pub fn find_slots(&self, query: &SlotQuery) -> Result<Vec<Slot>, Invalid> {
+        match &self.layout {
+            Some(layout) => find_slots_in(&self.staff, layout, query),
+            None => find_slots(&self.staff, query),
+        }
     }
 }
 
@@ -118,6 +135,14 @@ fn build_team(data: &SchedulingData, from: i64, to: i64) -> ApiResult<Team> {
         });
         team.info.insert(s.user_id.clone(), s.clone());
     }
+    // Searches served from this team start no earlier than `from` and end before what was read
+    // past `to` (see `CachedTeam`).
+    let window_end = to.saturating_add(TEAM_LOOKAHEAD_SECONDS);
+    team.layout = Some(SearchLayout::new(
+        team.staff(),
+        instant(from)?,
+        instant(window_end)?,
+    ));
     Ok(team)
 }
 
@@ -455,13 +480,18 @@ pub fn invite(
     }))
 }
 
-/// Local wall-clock time of an instant in `zone`, RFC 3339 with its offset.
+/// `t` as RFC 3339 with the offset `tz` has then.
+pub fn local_time_in(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    t.display_with_offset(tz.to_offset(t)).to_string()
+}
+
+/// `secs` (UTC) as RFC 3339 in the zone named `zone` (UTC when the name is unknown).
 pub fn local_time(secs: i64, zone: &str) -> String {
     let Ok(t) = Timestamp::from_second(secs) else {
         return String::new();
     };
     match jiff::tz::TimeZone::get(zone) {
-        Ok(tz) => t.display_with_offset(tz.to_offset(t)).to_string(),
+        Ok(tz) => local_time_in(t, &tz),
         Err(_) => t.to_string(),
     }
 }
@@ -846,7 +876,7 @@ pub async fn schedule_backlog(
         pending.insert(id.clone(), (r, org));
     }
     let outcome = batch(
-        &team.staff,
+        team.staff(),
         &batch_requests,
         &BatchSettings {
             now,

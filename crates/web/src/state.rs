@@ -126,32 +126,45 @@ impl LoginLimiter {
     }
 }
 
-/// Shared state of the HTTP layer.
+/// Shared state of the HTTP layer, behind one reference count: every request clones it several
+/// times (each extractor and middleware that takes it), from every worker thread, and a count per
+/// part was a line of the profile (BENCHMARKS.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub store: Store,
     pub clock: Clock,
-    pub config: Arc<WebConfig>,
-    pub limiter: Arc<LoginLimiter>,
+    pub config: WebConfig,
+    pub limiter: LoginLimiter,
     /// The request counters behind `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: crate::metrics::Metrics,
     /// Identity providers' discovery documents and keys, cached per issuer.
-    pub oidc: Arc<crate::oidc::Directory>,
+    pub oidc: crate::oidc::Directory,
     /// The staff team slot search last built, while it is current.
-    pub teams: Arc<crate::scheduler::TeamCache>,
+    pub teams: crate::scheduler::TeamCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     /// State over a store with the given settings and the wall clock.
     pub fn new(store: Store, config: WebConfig) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             clock: Clock::default(),
-            config: Arc::new(config),
-            limiter: Arc::new(LoginLimiter::default()),
-            metrics: Arc::new(crate::metrics::Metrics::default()),
-            oidc: Arc::new(crate::oidc::Directory::default()),
-            teams: Arc::new(crate::scheduler::TeamCache::default()),
-        }
+            config,
+            limiter: LoginLimiter::default(),
+            metrics: crate::metrics::Metrics::default(),
+            oidc: crate::oidc::Directory::default(),
+            teams: crate::scheduler::TeamCache::default(),
+        }))
     }
 }

@@ -14,6 +14,7 @@ pub use batch::{
 };
 pub use plan::{phase_purpose, plan_steps, propose_plan, PlanStep, ProposedMeeting};
 pub use search::{
-    find_slots, Slot, SlotQuery, StaffAvailability, DEFAULT_GRID_MINUTES, DEFAULT_HORIZON_DAYS,
+    find_slots, find_slots_in, SearchLayout, Slot, SlotQuery, StaffAvailability,
+    DEFAULT_GRID_MINUTES, DEFAULT_HORIZON_DAYS,
 };
 pub use validate::validate_booking;

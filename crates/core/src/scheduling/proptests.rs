@@ -273,6 +273,31 @@ proptest! {
         prop_assert_eq!(&some[..], &all[..limit.min(all.len())]);
     }
 
+    /// A team laid out once (calendars' intervals over a window that may or may not hold the
+    /// search's horizon, staff sharing calendars or not) offers exactly what a search from
+    /// scratch offers.
+    #[test]
+    fn r10_a_laid_out_team_offers_exactly_what_find_slots_offers(
+        c in case(),
+        shared in any::<bool>(),
+        limit in 1usize..12,
+        lead_hours in 0i64..30,
+        past_hours in -30i64..48,
+    ) {
+        let mut staff = c.staff.clone();
+        if shared {
+            let cal = staff[0].calendar.clone();
+            for s in staff.iter_mut().skip(1).step_by(2) {
+                s.calendar = cal.clone();
+            }
+        }
+        let q = SlotQuery { limit, ..c.query.clone() };
+        let from = q.now - SignedDuration::from_hours(lead_hours);
+        let to = q.now + SignedDuration::from_hours(past_hours + 24 * (i64::from(q.horizon_days) + 1));
+        let layout = SearchLayout::new(&staff, from, to);
+        prop_assert_eq!(find_slots_in(&staff, &layout, &q).unwrap(), find_slots(&staff, &q).unwrap());
+    }
+
     #[test]
     fn r10_batch_books_what_find_slots_ranks_first_at_each_step(c in case(), n in 1usize..8) {
         let q = &c.query;

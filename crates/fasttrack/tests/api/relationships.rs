@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, email, TestApp};
+use crate::helpers::{assert_problem, email, Client, TestApp};
 use crate::on_both;
 
 async fn r16_partner_asks_customer_approves_and_the_partner_sees_the_customer(app: &TestApp) {
@@ -199,3 +199,88 @@ async fn r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_eac
     assert_eq!(crate::helpers::pending_jobs(&app.store).await, before + 4);
 }
 on_both!(r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_each);
+
+/// The ids of the customers a partner's "My customers" search for `q` lists.
+async fn customer_ids(partner: &Client, q: &str) -> Vec<String> {
+    let r = partner.get(&format!("/api/v1/organizations?q={q}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// "My customers" is served from a copy the server keeps (crates/store/src/directory.rs): every
+/// change under it (a customer renamed, a relationship approved or ended, one expiring) must show
+/// on the partner's very next search.
+async fn r9_my_customers_follows_renames_approvals_ends_and_expiry(app: &TestApp) {
+    let s = &app.seed;
+    let partner = app.sign_in(&email("partner")).await;
+    assert_eq!(
+        customer_ids(&partner, "contoso").await,
+        vec![s.cust_a.clone()]
+    );
+
+    let customer = app.sign_in(&email("customer")).await;
+    let renamed = customer
+        .patch(
+            &format!("/api/v1/organizations/{}", s.cust_a),
+            json!({"name": "Adatum Italia"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(
+        customer_ids(&partner, "adatum").await,
+        vec![s.cust_a.clone()]
+    );
+    assert_eq!(
+        customer_ids(&partner, "ad").await,
+        vec![s.cust_a.clone()],
+        "a prefix"
+    );
+
+    let ask = partner
+        .post(
+            "/api/v1/relationships",
+            json!({"customer_org_id": s.cust_b, "scopes": {"actions": ["view"]}, "term_days": 30}),
+        )
+        .await;
+    assert_eq!(ask.status, 201, "{}", ask.body);
+    assert!(
+        customer_ids(&partner, "fabrikam").await.is_empty(),
+        "asked, not approved"
+    );
+    let id = ask.body["id"].as_str().unwrap();
+    let customer_b = app.sign_in(&email("customer_b")).await;
+    let ok = customer_b
+        .post(
+            &format!("/api/v1/relationships/{id}/approve"),
+            json!({"term_days": 10}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(
+        customer_ids(&partner, "fabrikam").await,
+        vec![s.cust_b.clone()]
+    );
+
+    let end = customer
+        .post(
+            &format!("/api/v1/relationships/{}/end", s.live_link),
+            json!({}),
+        )
+        .await;
+    assert_eq!(end.status, 200, "{}", end.body);
+    assert!(customer_ids(&partner, "adatum").await.is_empty(), "ended");
+    assert_eq!(customer_ids(&partner, "").await, vec![s.cust_b.clone()]);
+
+    app.advance_days(9);
+    let partner = app.sign_in(&email("partner")).await;
+    assert_eq!(customer_ids(&partner, "").await, vec![s.cust_b.clone()]);
+    app.advance_days(1);
+    let partner = app.sign_in(&email("partner")).await;
+    assert!(customer_ids(&partner, "").await.is_empty(), "expired");
+}
+on_both!(r9_my_customers_follows_renames_approvals_ends_and_expiry);

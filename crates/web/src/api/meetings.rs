@@ -6,7 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fasttrack_core::policy::{Action, Grant, Resource};
-use fasttrack_core::scheduling::{find_slots, SlotQuery, DEFAULT_HORIZON_DAYS};
+use fasttrack_core::scheduling::{SlotQuery, DEFAULT_HORIZON_DAYS};
 use fasttrack_core::types::text;
 use fasttrack_core::{Invalid, Role};
 use fasttrack_store::{Meeting, MeetingFilter, Organization, Request, StoreError};
@@ -131,24 +131,26 @@ pub(crate) async fn slots(
         limit,
         rotation: team.rotation,
     };
-    let found = find_slots(&team.staff, &query)?;
+    let found = team.find_slots(&query)?;
+    // The zones are those the search used: no look-up by name per slot.
+    let zone = query.customer.tz();
     let slots = found
         .into_iter()
         .map(|s| {
             let info = team.info.get(&s.staff_id);
-            let staff_zone = team
-                .member(&s.staff_id)
-                .map(|m| m.calendar.zone().as_str().to_string())
-                .unwrap_or_default();
+            let staff_start_local = match team.member(&s.staff_id) {
+                Some(m) => scheduler::local_time_in(s.start, m.calendar.tz()),
+                None => String::new(),
+            };
             SlotDoc {
                 staff_name: info.map(|i| i.name.clone()).unwrap_or_default(),
                 staff_region: info.map(|i| i.region_id.clone()).unwrap_or_default(),
                 start: s.start.to_string(),
                 end: s.end.to_string(),
-                start_local: scheduler::local_time(s.start.as_second(), &r.time_zone),
-                end_local: scheduler::local_time(s.end.as_second(), &r.time_zone),
+                start_local: scheduler::local_time_in(s.start, zone),
+                end_local: scheduler::local_time_in(s.end, zone),
                 time_zone: r.time_zone.clone(),
-                staff_start_local: scheduler::local_time(s.start.as_second(), &staff_zone),
+                staff_start_local,
                 preferred: s.preferred,
                 staff_id: s.staff_id,
             }
@@ -549,29 +551,27 @@ pub(crate) async fn cancel_meeting(
         .map(|s| text(s, 2000, false).map_err(|e| Invalid::one("reason", e)))
         .transpose()?;
     let now = state.clock.now();
-    let team = scheduler::Team {
-        info: state
-            .store
-            .get_user(&m.staff_id)
-            .await
-            .ok()
-            .map(|u| {
-                (
-                    u.id.clone(),
-                    fasttrack_store::StaffRow {
-                        user_id: u.id,
-                        name: u.name,
-                        email: u.email,
-                        role: u.role,
-                        region_id: String::new(),
-                        weekly_capacity: 0,
-                    },
-                )
-            })
-            .into_iter()
-            .collect(),
-        ..Default::default()
-    };
+    let mut team = scheduler::Team::default();
+    team.info = state
+        .store
+        .get_user(&m.staff_id)
+        .await
+        .ok()
+        .map(|u| {
+            (
+                u.id.clone(),
+                fasttrack_store::StaffRow {
+                    user_id: u.id,
+                    name: u.name,
+                    email: u.email,
+                    role: u.role,
+                    region_id: String::new(),
+                    weekly_capacity: 0,
+                },
+            )
+        })
+        .into_iter()
+        .collect();
     let saved = scheduler::cancel(
         &state.store,
         &team,

@@ -183,7 +183,7 @@ pub(crate) async fn propose(
             None => break,
         }
     }
-    let proposed = propose_plan(&team.staff, &query, &steps, &busy)?;
+    let proposed = propose_plan(team.staff(), &query, &steps, &busy)?;
     let mut meetings = kept;
     for p in proposed {
         let m = match p.slot {
@@ -395,11 +395,7 @@ pub(crate) async fn confirm_meeting_plan(
                 m.status = "booked".into();
                 m.meeting_id = Some(meeting.id.clone());
                 m.note = None;
-                if let Some(s) = team
-                    .staff
-                    .iter_mut()
-                    .find(|s| s.staff_id == meeting.staff_id)
-                {
+                if let Some(s) = team.member_mut(&meeting.staff_id) {
                     s.bookings
                         .push((start, scheduler::instant(meeting.ends_at)?));
                 }
