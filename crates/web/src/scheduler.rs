@@ -142,6 +142,7 @@ fn build_team(data: &SchedulingData, from: i64, to: i64) -> ApiResult<Team> {
         team.staff(),
         instant(from)?,
         instant(window_end)?,
+        DEFAULT_GRID_MINUTES,
     ));
     Ok(team)
 }
@@ -252,8 +253,12 @@ pub async fn current_team(
 pub fn customer_hours(r: &Request) -> ApiResult<CustomerHours> {
     let zone = IanaZone::parse(&r.time_zone)
         .map_err(|e| ApiError::Internal(format!("request {}: {e}", r.id)))?;
-    let hours = WorkingHours::parse("mon-fri", "09:00-17:00")
-        .map_err(|_| ApiError::Internal("default customer hours".into()))?;
+    // Parsed once: every slot search asks.
+    static HOURS: std::sync::OnceLock<Option<WorkingHours>> = std::sync::OnceLock::new();
+    let hours = HOURS
+        .get_or_init(|| WorkingHours::parse("mon-fri", "09:00-17:00").ok())
+        .clone()
+        .ok_or_else(|| ApiError::Internal("default customer hours".into()))?;
     Ok(RegionCalendar::new(zone, hours))
 }
 

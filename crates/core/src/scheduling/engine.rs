@@ -47,16 +47,7 @@ impl GridSpan {
 /// midnight; a point the DST jump skips is the jump itself (SPEC), a repeated one its first
 /// occurrence.
 pub(crate) fn grid_spans(cal: &RegionCalendar, from: i64, to: i64, grid: i64) -> Vec<GridSpan> {
-    grid_spans_of(cal, cal.spans(from, to), grid)
-}
-
-/// Working intervals of `cal` (as [`RegionCalendar::spans`] gives them), each with its grid.
-pub(crate) fn grid_spans_of(
-    cal: &RegionCalendar,
-    spans: impl IntoIterator<Item = WorkSpan>,
-    grid: i64,
-) -> Vec<GridSpan> {
-    spans
+    cal.spans(from, to)
         .into_iter()
         .map(|w| GridSpan {
             start: w.start,

@@ -283,6 +283,7 @@ proptest! {
         limit in 1usize..12,
         lead_hours in 0i64..30,
         past_hours in -30i64..48,
+        layout_grid in proptest::sample::select(&[15u32, 30, 45, 60][..]),
     ) {
         let mut staff = c.staff.clone();
         if shared {
@@ -294,7 +295,7 @@ proptest! {
         let q = SlotQuery { limit, ..c.query.clone() };
         let from = q.now - SignedDuration::from_hours(lead_hours);
         let to = q.now + SignedDuration::from_hours(past_hours + 24 * (i64::from(q.horizon_days) + 1));
-        let layout = SearchLayout::new(&staff, from, to);
+        let layout = SearchLayout::new(&staff, from, to, layout_grid);
         prop_assert_eq!(find_slots_in(&staff, &layout, &q).unwrap(), find_slots(&staff, &q).unwrap());
     }
 

@@ -1,14 +1,14 @@
 //! R10/R11: the meeting slots a request can be offered, best first.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, BinaryHeap};
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::engine::{
-    earliest_fit, grid_spans, grid_spans_of, intersect, language_bit, merge_busy, rotation_ranks,
-    GridSpan, Params, Window,
+    earliest_fit, grid_spans, intersect, language_bit, merge_busy, rotation_ranks, GridSpan,
+    Params, Window,
 };
-use crate::calendar::region::WorkSpan;
 use crate::calendar::{CustomerHours, RegionCalendar};
 use crate::error::Invalid;
 use crate::language::{Language, SpokenLanguage};
@@ -114,7 +114,7 @@ struct Key {
 /// working interval of the customer, and clear of the staff's time off and bookings. Equal
 /// starts go to the least-loaded staff first, then in round-robin order.
 pub fn find_slots(staff: &[StaffAvailability], query: &SlotQuery) -> Result<Vec<Slot>, Invalid> {
-    search(staff, &SearchLayout::build(staff, None), query)
+    search(staff, &SearchLayout::build(staff, None, 0), query)
 }
 
 /// [`find_slots`] over staff laid out beforehand with [`SearchLayout::new`]: the same answer,
@@ -148,6 +148,8 @@ pub struct SearchLayout {
     groups: Vec<CalendarGroup>,
     /// `[from, to)` (UTC seconds) whose working intervals the groups hold; empty if none.
     window: (i64, i64),
+    /// The grid (seconds) laid on those intervals.
+    grid: i64,
 }
 
 /// Staff who share one calendar.
@@ -156,18 +158,25 @@ struct CalendarGroup {
     /// The member whose calendar it is (the first of them).
     first: usize,
     members: Vec<usize>,
-    /// The calendar's working intervals overlapping the layout's window.
-    spans: Vec<WorkSpan>,
+    /// The calendar's working intervals overlapping the layout's window, with the layout's grid.
+    spans: Vec<GridSpan>,
 }
 
 impl SearchLayout {
-    /// Lays out `staff`, with each calendar's working intervals over `[from, to)` worked out:
-    /// searches whose horizon lies inside it read them instead of the time-zone rules.
-    pub fn new(staff: &[StaffAvailability], from: Timestamp, to: Timestamp) -> SearchLayout {
-        SearchLayout::build(staff, Some((from.as_second(), to.as_second())))
+    /// Lays out `staff`, with each calendar's working intervals over `[from, to)` and the slot
+    /// grid of `grid_minutes` worked out: searches on that grid whose horizon lies inside the
+    /// window read them instead of the time-zone rules.
+    pub fn new(
+        staff: &[StaffAvailability],
+        from: Timestamp,
+        to: Timestamp,
+        grid_minutes: u32,
+    ) -> SearchLayout {
+        let grid = i64::from(grid_minutes.max(1)) * 60;
+        SearchLayout::build(staff, Some((from.as_second(), to.as_second())), grid)
     }
 
-    fn build(staff: &[StaffAvailability], window: Option<(i64, i64)>) -> SearchLayout {
+    fn build(staff: &[StaffAvailability], window: Option<(i64, i64)>, grid: i64) -> SearchLayout {
         let n = staff.len();
         let ranks = rotation_ranks(staff.iter().map(|s| s.staff_id.as_str()), 0);
         let mut groups: Vec<CalendarGroup> = Vec::new();
@@ -180,7 +189,8 @@ impl SearchLayout {
                 None => groups.push(CalendarGroup {
                     first: i,
                     members: vec![i],
-                    spans: window.map_or_else(Vec::new, |(f, t)| s.calendar.spans(f, t)),
+                    spans: window
+                        .map_or_else(Vec::new, |(f, t)| grid_spans(&s.calendar, f, t, grid)),
                 }),
             }
         }
@@ -197,27 +207,39 @@ impl SearchLayout {
                 .collect(),
             groups,
             window: window.unwrap_or((0, 0)),
+            grid,
         }
     }
 
-    /// The grid spans of group `g` overlapping `[from, to)`: from the layout when its window
-    /// holds the range, else from the calendar.
-    fn grid_spans(
-        &self,
+    /// The grid spans of group `g` overlapping `[from, to)` on `grid`, in order: the layout's
+    /// own when its window holds the range on its grid, else worked out from the calendar.
+    fn grid_spans<'a>(
+        &'a self,
         staff: &[StaffAvailability],
-        g: &CalendarGroup,
+        g: &'a CalendarGroup,
         from: i64,
         to: i64,
         grid: i64,
-    ) -> Vec<GridSpan> {
-        let cal = &staff[g.first].calendar;
-        if self.window.0 <= from && to <= self.window.1 {
-            let held = g.spans.iter().filter(|s| s.end > from && s.start < to);
-            grid_spans_of(cal, held.copied(), grid)
-        } else {
-            grid_spans(cal, from, to, grid)
+    ) -> Cow<'a, [GridSpan]> {
+        if grid == self.grid && self.window.0 <= from && to <= self.window.1 {
+            if let Some(run) = overlapping_run(&g.spans, from, to) {
+                return Cow::Borrowed(run);
+            }
         }
+        Cow::Owned(grid_spans(&staff[g.first].calendar, from, to, grid))
     }
+}
+
+/// The spans of `spans` that overlap `[from, to)`, when they lie side by side (they do unless a
+/// time-zone change reorders a day's intervals); `None` otherwise.
+fn overlapping_run(spans: &[GridSpan], from: i64, to: i64) -> Option<&[GridSpan]> {
+    let overlaps = |s: &GridSpan| s.end > from && s.start < to;
+    let first = spans.iter().position(overlaps).unwrap_or(spans.len());
+    let end = first + spans[first..].iter().take_while(|s| overlaps(s)).count();
+    if spans[end..].iter().any(overlaps) {
+        return None;
+    }
+    Some(&spans[first..end])
 }
 
 fn search(
@@ -619,7 +641,12 @@ pub(crate) mod tests {
     #[test]
     fn a_layout_made_for_other_staff_is_not_used() {
         let anna = member("anna", &[SpokenLanguage::Italian], rome());
-        let layout = SearchLayout::new(&[], ts("2024-06-01T00:00:00Z"), ts("2024-07-01T00:00:00Z"));
+        let layout = SearchLayout::new(
+            &[],
+            ts("2024-06-01T00:00:00Z"),
+            ts("2024-07-01T00:00:00Z"),
+            30,
+        );
         let q = query(rome(), "2024-06-03T06:00:00Z");
         let staff = [anna];
         let laid_out = find_slots_in(&staff, &layout, &q).unwrap();
