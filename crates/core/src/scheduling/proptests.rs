@@ -281,11 +281,16 @@ proptest! {
         c in case(),
         shared in any::<bool>(),
         limit in 1usize..12,
-        lead_hours in 0i64..30,
+        lead_hours in -6i64..30,
         past_hours in -30i64..48,
-        layout_grid in proptest::sample::select(&[15u32, 30, 45, 60][..]),
+        other_grid in proptest::option::weighted(0.25, proptest::sample::select(&[15u32, 30, 45, 60][..])),
     ) {
         let mut staff = c.staff.clone();
+        // Ids against position, so that the id order is the layout's own work.
+        let n = staff.len();
+        for (i, s) in staff.iter_mut().enumerate() {
+            s.staff_id = format!("s{}", n - i);
+        }
         if shared {
             let cal = staff[0].calendar.clone();
             for s in staff.iter_mut().skip(1).step_by(2) {
@@ -295,7 +300,7 @@ proptest! {
         let q = SlotQuery { limit, ..c.query.clone() };
         let from = q.now - SignedDuration::from_hours(lead_hours);
         let to = q.now + SignedDuration::from_hours(past_hours + 24 * (i64::from(q.horizon_days) + 1));
-        let layout = SearchLayout::new(&staff, from, to, layout_grid);
+        let layout = SearchLayout::new(&staff, from, to, other_grid.unwrap_or(q.grid_minutes));
         prop_assert_eq!(find_slots_in(&staff, &layout, &q).unwrap(), find_slots(&staff, &q).unwrap());
     }
 

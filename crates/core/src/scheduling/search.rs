@@ -653,4 +653,54 @@ pub(crate) mod tests {
         assert_eq!(laid_out, find_slots(&staff, &q).unwrap());
         assert!(!laid_out.is_empty());
     }
+
+    #[test]
+    fn a_layout_hands_out_its_own_spans_for_a_horizon_inside_its_window_on_its_grid() {
+        let staff = [member("anna", &[SpokenLanguage::Italian], rome())];
+        let layout = SearchLayout::new(
+            &staff,
+            ts("2024-06-01T00:00:00Z"),
+            ts("2024-07-01T00:00:00Z"),
+            30,
+        );
+        let g = &layout.groups[0];
+        let (from, to) = (ts("2024-06-03T06:00:00Z"), ts("2024-06-10T06:00:00Z"));
+        let (from, to) = (from.as_second(), to.as_second());
+        let held = layout.grid_spans(&staff, g, from, to, 1800);
+        assert!(matches!(held, Cow::Borrowed(_)), "read from the layout");
+        let fresh = grid_spans(&staff[0].calendar, from, to, 1800);
+        assert_eq!(
+            held.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>(),
+            fresh.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>()
+        );
+        assert!(matches!(
+            layout.grid_spans(&staff, g, from, to, 900),
+            Cow::Owned(_)
+        ));
+        let late = ts("2024-07-05T00:00:00Z").as_second();
+        assert!(matches!(
+            layout.grid_spans(&staff, g, from, late, 1800),
+            Cow::Owned(_)
+        ));
+    }
+
+    #[test]
+    fn spans_overlapping_a_range_are_handed_out_only_when_side_by_side() {
+        let cal = rome();
+        let all = grid_spans(
+            &cal,
+            ts("2024-06-03T00:00:00Z").as_second(),
+            ts("2024-06-06T00:00:00Z").as_second(),
+            1800,
+        );
+        let (a, b) = (all[1].start, all[3].end);
+        let run = overlapping_run(&all, a, b).map(|r| r.len());
+        assert_eq!(run, Some(3));
+        assert_eq!(overlapping_run(&all, 0, 1).map(|r| r.len()), Some(0));
+        // One of them moved past a span outside the range: no longer side by side.
+        assert_eq!(all.len(), 6);
+        let mut split = all.clone();
+        split.swap(1, 5);
+        assert!(overlapping_run(&split, a, b).is_none());
+    }
 }

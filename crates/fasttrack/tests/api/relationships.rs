@@ -265,6 +265,17 @@ async fn r9_my_customers_follows_renames_approvals_ends_and_expiry(app: &TestApp
         customer_ids(&partner, "fabrikam").await,
         vec![s.cust_b.clone()]
     );
+    // Both customers now, a page at a time, in id order.
+    let mut both = [s.cust_a.clone(), s.cust_b.clone()];
+    both.sort();
+    let first = partner.get("/api/v1/organizations?limit=1").await;
+    assert_eq!(first.body["items"][0]["id"], both[0], "{}", first.body);
+    let next = first.body["next"].as_str().unwrap().to_string();
+    let second = partner
+        .get(&format!("/api/v1/organizations?limit=1&after={next}"))
+        .await;
+    assert_eq!(second.body["items"][0]["id"], both[1], "{}", second.body);
+    assert!(second.body["next"].is_null(), "{}", second.body);
 
     let end = customer
         .post(

@@ -17,11 +17,15 @@ $$;
 
 CREATE FUNCTION relationship_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP <> 'DELETE' THEN
+    IF TG_OP = 'INSERT' THEN
         PERFORM partner_directory_bump(NEW.partner_org_id);
-    END IF;
-    IF TG_OP = 'DELETE' OR OLD.partner_org_id <> NEW.partner_org_id THEN
+    ELSIF TG_OP = 'DELETE' THEN
         PERFORM partner_directory_bump(OLD.partner_org_id);
+    ELSE
+        PERFORM partner_directory_bump(NEW.partner_org_id);
+        IF OLD.partner_org_id IS DISTINCT FROM NEW.partner_org_id THEN
+            PERFORM partner_directory_bump(OLD.partner_org_id);
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -29,9 +33,10 @@ $$;
 
 CREATE FUNCTION organization_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- In one order, so that two commits moving the same partners never wait on each other.
     PERFORM partner_directory_bump(partner)
        FROM (SELECT DISTINCT partner_org_id AS partner FROM relationships
-              WHERE customer_org_id = OLD.id) AS theirs;
+              WHERE customer_org_id = OLD.id ORDER BY partner) AS theirs;
     RETURN NULL;
 END
 $$;

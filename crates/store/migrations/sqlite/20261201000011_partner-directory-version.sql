@@ -3,6 +3,8 @@
 -- or to the row of an organization it has a relationship with, whichever process made it, so a
 -- server knows when its copy is stale. Derived state: backups leave it out, and a restore
 -- rebuilds it through these triggers. A partner with no row has never had a relationship.
+-- Nothing writes these tables with `OR REPLACE`: SQLite would delete the replaced row without
+-- firing the delete triggers (recursive triggers are off).
 CREATE TABLE partner_directory_version (
     partner_org_id TEXT PRIMARY KEY,
     v              INTEGER NOT NULL
