@@ -98,14 +98,7 @@ on_both!(authorization_matrix_over_http);
 
 async fn lists_show_each_caller_only_what_it_may_see(app: &TestApp) {
     let s = &app.seed;
-    let ids = |r: crate::helpers::Res| -> Vec<String> {
-        r.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["id"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let ids = |r: crate::helpers::Res| crate::helpers::item_ids(&r);
     let partner = app.sign_in(&email("partner")).await;
     assert_eq!(
         ids(partner.get("/api/v1/organizations").await),

@@ -220,6 +220,23 @@ pub fn email(role: &str) -> String {
     format!("{role}@seed.example")
 }
 
+/// The ids of a list answer's items, in order.
+pub fn item_ids(r: &Res) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list answer: {}", r.body))
+        .iter()
+        .map(|o| o["id"].as_str().expect("an item id").to_string())
+        .collect()
+}
+
+/// The ids of the customers a partner's "My customers" search for `q` lists.
+pub async fn customer_ids(partner: &Client, q: &str) -> Vec<String> {
+    let r = partner.get(&format!("/api/v1/organizations?q={q}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    item_ids(&r)
+}
+
 /// The worker settings of the tests: no mail server, and quick polls and retries so that
 /// scenarios finish in seconds.
 pub fn test_worker_config() -> WorkerConfig {

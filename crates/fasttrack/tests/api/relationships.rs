@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, email, Client, TestApp};
+use crate::helpers::{assert_problem, customer_ids, email, TestApp};
 use crate::on_both;
 
 async fn r16_partner_asks_customer_approves_and_the_partner_sees_the_customer(app: &TestApp) {
@@ -199,18 +199,6 @@ async fn r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_eac
     assert_eq!(crate::helpers::pending_jobs(&app.store).await, before + 4);
 }
 on_both!(r16_expiry_warnings_are_queued_for_both_sides_at_30_and_7_days_once_each);
-
-/// The ids of the customers a partner's "My customers" search for `q` lists.
-async fn customer_ids(partner: &Client, q: &str) -> Vec<String> {
-    let r = partner.get(&format!("/api/v1/organizations?q={q}")).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_str().unwrap().to_string())
-        .collect()
-}
 
 /// "My customers" is served from a copy the server keeps (crates/store/src/directory.rs): every
 /// change under it (a customer renamed, a relationship approved or ended, one expiring) must show

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, email, problem_fields, TestApp};
+use crate::helpers::{assert_problem, customer_ids, email, problem_fields, TestApp};
 use crate::on_both;
 
 fn body(services: &[&str]) -> Value {
@@ -454,35 +454,27 @@ async fn r9_partner_search_matches_case_blind_substrings_and_takes_wildcards_lit
     app: &TestApp,
 ) {
     let partner = app.sign_in(&email("partner")).await;
-    let ids = |q: &str| {
-        let partner = &partner;
-        let q = q.to_string();
-        async move {
-            let r = partner.get(&format!("/api/v1/organizations?q={q}")).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            r.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["id"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(ids("CONTOSO").await, vec![app.seed.cust_a.clone()]);
     assert_eq!(
-        ids("ntos").await,
+        customer_ids(&partner, "CONTOSO").await,
+        vec![app.seed.cust_a.clone()]
+    );
+    assert_eq!(
+        customer_ids(&partner, "ntos").await,
         vec![app.seed.cust_a.clone()],
         "inside a word"
     );
     // `%` and `_` are characters to find, not patterns: nothing is named like that.
-    assert!(ids("%25%25%25").await.is_empty());
-    assert!(ids("c_ntoso").await.is_empty());
+    assert!(customer_ids(&partner, "%25%25%25").await.is_empty());
+    assert!(customer_ids(&partner, "c_ntoso").await.is_empty());
     // Fabrikam has no relationship with the partner: found by nobody's search here.
-    assert!(ids("fabrikam").await.is_empty());
+    assert!(customer_ids(&partner, "fabrikam").await.is_empty());
     // One or two characters match a name or domain prefix, among the partner's customers only.
-    assert_eq!(ids("cO").await, vec![app.seed.cust_a.clone()]);
-    assert!(ids("fa").await.is_empty());
-    assert!(ids("_").await.is_empty());
+    assert_eq!(
+        customer_ids(&partner, "cO").await,
+        vec![app.seed.cust_a.clone()]
+    );
+    assert!(customer_ids(&partner, "fa").await.is_empty());
+    assert!(customer_ids(&partner, "_").await.is_empty());
 }
 on_both!(r9_partner_search_matches_case_blind_substrings_and_takes_wildcards_literally);
 

@@ -129,8 +129,10 @@ async fn schemathesis_finds_no_server_error_and_only_problem_documents(db: Db) {
         elapsed.as_secs_f64()
     );
     // Hypothesis sometimes cannot replay a generated case under a time budget on a loaded
-    // machine ("Inconsistent results", a Runtime Error of schemathesis itself). That says nothing
-    // about the server: accept it only when it is the sole kind of error and no check failed.
+    // machine ("Inconsistent results", a Runtime Error of schemathesis itself), and CPython 3.11's
+    // `ast.parse`, which Hypothesis calls to describe a filter, can fail while another worker
+    // thread parses too ("AST constructor recursion depth mismatch"). Neither says anything about
+    // the server: accept them only when they are the sole kind of error and no check failed.
     let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
     let error_heads: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i] == "Runtime Error")
@@ -141,7 +143,10 @@ async fn schemathesis_finds_no_server_error_and_only_problem_documents(db: Db) {
             lines[i + 1..]
                 .iter()
                 .find(|l| !l.is_empty())
-                .is_some_and(|l| l.starts_with("Inconsistent results"))
+                .is_some_and(|l| {
+                    l.starts_with("Inconsistent results")
+                        || l.starts_with("AST constructor recursion depth mismatch")
+                })
         })
         .count();
     let all_passed = summary
