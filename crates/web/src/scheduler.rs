@@ -973,4 +973,53 @@ mod tests {
         assert!(!c.serves(7, 100, 201));
         assert!(!c.serves(8, 100, 200));
     }
+
+    /// A team's staff changed in place (a reschedule frees a booking, a plan adds its own) must
+    /// not be searched through the layout made before the change.
+    #[test]
+    fn a_changed_member_is_searched_without_the_layout_made_before() {
+        let hours = r#"{"mon":[["09:00","17:00"]],"tue":[["09:00","17:00"]]}"#;
+        let data = SchedulingData {
+            staff: vec![StaffRow {
+                user_id: "anna".into(),
+                name: "Anna".into(),
+                email: "anna@fasttrack.example".into(),
+                role: "fasttrack_specialist".into(),
+                region_id: "europe-west".into(),
+                weekly_capacity: 10,
+            }],
+            languages: vec![("anna".into(), "english".into())],
+            regions: vec![fasttrack_store::Region {
+                id: "europe-west".into(),
+                name: "Western Europe".into(),
+                time_zone: "Europe/Rome".into(),
+                working_hours: hours.into(),
+                created_at: 0,
+                updated_at: 0,
+            }],
+            ..SchedulingData::default()
+        };
+        let now: Timestamp = "2024-06-03T06:00:00Z".parse().unwrap();
+        let to = now.as_second() + 29 * 86_400;
+        let mut team = build_team(&data, now.as_second(), to).unwrap();
+        let customer = RegionCalendar::new(
+            IanaZone::parse("Europe/Rome").unwrap(),
+            WorkingHours::parse("mon-fri", "09:00-17:00").unwrap(),
+        );
+        let mut query = SlotQuery::new(
+            Language::English,
+            SignedDuration::from_mins(60),
+            customer,
+            now,
+        );
+        query.limit = 1;
+        let first = team.find_slots(&query).unwrap().remove(0);
+        assert_eq!(first.start.to_string(), "2024-06-03T07:00:00Z");
+        team.member_mut("anna")
+            .unwrap()
+            .bookings
+            .push((first.start, first.end));
+        let next = team.find_slots(&query).unwrap().remove(0);
+        assert_eq!(next.start.to_string(), "2024-06-03T08:00:00Z");
+    }
 }

@@ -276,8 +276,8 @@ fn search(
 
     let mut best: BinaryHeap<Key> = BinaryHeap::with_capacity(query.limit.min(1024));
     for g in &layout.groups {
-        let speaks = |&&i: &&usize| layout.languages[i] & want != 0;
-        if !g.members.iter().any(|i| speaks(&i)) {
+        let speaks = |i: usize| layout.languages[i] & want != 0;
+        if !g.members.iter().any(|&i| speaks(i)) {
             continue;
         }
         let spans = layout.grid_spans(staff, g, p.now, until, p.grid);
@@ -285,7 +285,7 @@ fn search(
         if windows.is_empty() {
             continue;
         }
-        for &i in g.members.iter().filter(speaks) {
+        for &i in g.members.iter().filter(|&&i| speaks(i)) {
             let base = Key {
                 class: 1,
                 start: 0,
