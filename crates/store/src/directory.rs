@@ -17,15 +17,13 @@ use crate::{Organization, OrganizationFilter, Page, Paged, Store, StoreError};
 /// Customers held across all partners: about 45 MB at most, at some 750 bytes each.
 const HELD_CUSTOMERS: usize = 60_000;
 
-/// Each customer a partner has a live relationship with at `$2`, and until when it stays visible.
-const CUSTOMERS: &str =
-    "SELECT organizations.id, kind, name, tenant_id, region_id, country, time_zone,
-        language, domains, partner_of_record, created_at, updated_at, mine.visible_until
+/// Each customer a partner has a live relationship with at `$2`, and until when it stays visible;
+/// the organization's columns (`orgs::COLUMNS`) follow the `SELECT`.
+const CUSTOMERS_FROM: &str = ", mine.visible_until
    FROM (SELECT customer_org_id, MAX(expires_at) AS visible_until FROM relationships
           WHERE partner_org_id = $1 AND status = 'active' AND expires_at > $2
           GROUP BY customer_org_id) AS mine
-   JOIN organizations ON organizations.id = mine.customer_org_id
-  ORDER BY organizations.id";
+   JOIN organizations ON organizations.id = mine.customer_org_id";
 
 /// A customer as read: its row, and the last expiry among its live relationships.
 #[derive(sqlx::FromRow)]
@@ -199,8 +197,9 @@ impl Store {
         let customers = match self.directory.get(partner, version, now) {
             Some(held) => held,
             None => {
+                let sql = format!("SELECT {}{CUSTOMERS_FROM}", crate::orgs::COLUMNS);
                 let rows: Vec<CustomerRow> = self
-                    .inline_rows(CUSTOMERS, &[Arg::from(partner), now.into()])
+                    .inline_rows(&sql, &[Arg::from(partner), now.into()])
                     .await?;
                 // Pages follow byte order (the cursor compares so), whatever the database's
                 // collation orders text by.
@@ -317,6 +316,23 @@ mod tests {
             "before it was read, an expired customer was visible"
         );
         assert!(!held.serve(4, 150), "something under it changed");
+    }
+
+    #[test]
+    fn a_copy_read_at_an_older_version_never_replaces_a_newer_one() {
+        let directory = PartnerDirectory::default();
+        let at = |version| {
+            Arc::new(Customers {
+                version,
+                ..customers(vec![org("a", "Alpha", &[])])
+            })
+        };
+        directory.put("p", at(5));
+        directory.put("p", at(4));
+        assert!(directory.get("p", 5, 150).is_some());
+        assert!(directory.get("p", 4, 150).is_none());
+        directory.put("p", at(6));
+        assert!(directory.get("p", 6, 150).is_some());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// An organization's columns, in the order of its row type.
-const COLUMNS: &str = "id, kind, name, tenant_id, region_id, country, time_zone, language, domains, partner_of_record, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, kind, name, tenant_id, region_id, country, time_zone, language, domains, partner_of_record, created_at, updated_at";
 
 impl Store {
     /// Creates an organization and claims its domains.
