@@ -159,7 +159,8 @@ page_of!(OrgPage, OrgDoc);
 pub struct OrgQuery {
     pub kind: Option<OrgKind>,
     pub region_id: Option<String>,
-    /// Part of the name, the start of a domain, or an exact tenant id.
+    /// Case-blind search: three characters or more are found anywhere in the name, a domain or
+    /// the tenant id; fewer match the start of the name or of a domain.
     pub q: Option<String>,
     pub after: Option<String>,
     pub limit: Option<i64>,
